@@ -1,0 +1,81 @@
+"""swarmgauge-agent: the command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from agent.config import AgentConfig, load_agent_config
+from agent.errors import ConfigError
+from agent.host import HostSampler
+from agent.sample import resolve_node_name, sample_messages, take_sample
+from agent.swarm import SwarmSampler
+
+PROG = "swarmgauge-agent"
+# --once measures CPU use over this window: a single reading needs a span of time.
+ONCE_WINDOW_S = 0.5
+
+log = logging.getLogger("agent")
+
+
+def docker_connect(config: AgentConfig) -> Callable[[], Any] | None:
+    """A function that makes a Docker API client, or None when Docker is off."""
+    if config.docker_host is None:
+        return None
+    base_url, timeout_s = config.docker_host, config.docker_timeout_s
+
+    def connect() -> Any:
+        import docker  # the SDK imports requests: keep it off the --help path
+
+        return docker.APIClient(base_url=base_url, version="auto", timeout=timeout_s)
+
+    return connect
+
+
+def make_swarm_sampler(config: AgentConfig) -> SwarmSampler:
+    return SwarmSampler(
+        docker_connect(config),
+        base_url=config.docker_host or "",
+        timeout_s=config.docker_timeout_s,
+    )
+
+
+def run_once(config: AgentConfig) -> int:
+    """Print the node snapshot (and, on a manager, the cluster snapshot) as JSON lines."""
+    started = time.monotonic()
+    host = HostSampler()
+    swarm = make_swarm_sampler(config)
+    try:
+        time.sleep(max(0.0, ONCE_WINDOW_S - (time.monotonic() - started)))
+        sample = take_sample(host, swarm, config.capacity)
+    finally:
+        swarm.close()
+    node = resolve_node_name(config.node_name, sample.swarm)
+    node_state, cluster_state = sample_messages(sample, node, config.capacity, config.interval_s)
+    print(json.dumps(node_state, separators=(",", ":")))
+    if cluster_state is not None:
+        print(json.dumps(cluster_state, separators=(",", ":")))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        config = load_agent_config(argv, os.environ)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if config.once:
+        return run_once(config)
+    from agent.runner import run
+
+    return run(config)

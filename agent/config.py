@@ -1,0 +1,113 @@
+"""The agent's settings: flags, SWARMGAUGE_* variables, defaults for a workshop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from agent.broker_url import BrokerUrl, parse_broker_url
+from agent.options import (
+    Option,
+    fraction,
+    one_of,
+    parse_options,
+    positive_float,
+    switch,
+    text_value,
+    whole_at_least,
+)
+from agent.strain import DEFAULT_TASK_CAPACITY
+
+DISPLAYS = ("auto", "blinkt", "sysfs", "terminal", "none")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def topic_prefix(text: str) -> str:
+    prefix = text.strip().strip("/")
+    if not prefix or "+" in prefix or "#" in prefix:
+        raise ValueError("must be a non-empty MQTT topic without + or #")
+    return prefix
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    once: bool
+    interval_s: float
+    capacity: int
+    brightness: float
+    display: str
+    broker: BrokerUrl | None
+    prefix: str
+    node_name: str | None
+    docker_host: str | None  # None: Docker not read
+    docker_timeout_s: float
+    log_level: str
+
+
+def agent_options(environ: Mapping[str, str]) -> list[Option]:
+    docker_default = environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return [
+        Option(
+            "--once", switch, False, "sample once, print the snapshot as JSON, exit", switch=True
+        ),
+        Option("--interval", positive_float, 5.0, "seconds between samples", "SECONDS"),
+        Option(
+            "--capacity",
+            whole_at_least(1),
+            DEFAULT_TASK_CAPACITY,
+            "tasks that make a node's task strain 1",
+            "TASKS",
+        ),
+        Option("--brightness", fraction, 0.1, "LED brightness cap, 0 to 1", "0..1"),
+        Option(
+            "--display", one_of(*DISPLAYS), "auto", f"LED backend: {'|'.join(DISPLAYS)}", "NAME"
+        ),
+        Option(
+            "--broker",
+            parse_broker_url,
+            parse_broker_url("mqtt://localhost:1883"),
+            "mqtt://[user[:password]@]host[:port], mqtts://… for TLS, or none",
+            "URL",
+        ),
+        Option("--prefix", topic_prefix, "swarmgauge", "MQTT topic prefix", "PREFIX"),
+        Option(
+            "--node-name",
+            text_value,
+            None,
+            "this node's name (default: Docker's host name)",
+            "NAME",
+        ),
+        Option("--docker-host", text_value, docker_default, "Docker socket URL, or none", "URL"),
+        Option(
+            "--docker-timeout",
+            positive_float,
+            3.0,
+            "seconds to wait for any Docker call",
+            "SECONDS",
+        ),
+        Option("--log-level", one_of(*LOG_LEVELS), "info", f"{'|'.join(LOG_LEVELS)}", "LEVEL"),
+    ]
+
+
+def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) -> AgentConfig:
+    v = parse_options(
+        "swarmgauge-agent",
+        "Reads this Swarm node's load and tasks, publishes them over MQTT, shows them on LEDs.",
+        agent_options(environ),
+        argv,
+        environ,
+    )
+    docker_host = None if v["docker_host"].lower() == "none" else v["docker_host"]
+    return AgentConfig(
+        once=v["once"],
+        interval_s=v["interval"],
+        capacity=v["capacity"],
+        brightness=v["brightness"],
+        display=v["display"],
+        broker=v["broker"],
+        prefix=v["prefix"],
+        node_name=v["node_name"],
+        docker_host=docker_host,
+        docker_timeout_s=v["docker_timeout"],
+        log_level=v["log_level"],
+    )

@@ -1,0 +1,49 @@
+"""Turn whatever the Docker SDK raised into one line a participant can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import docker.errors
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """exc and every exception it wraps (cause, context, args, urllib3's reason)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        for nested in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args):
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+
+
+def _socket_path(base_url: str) -> str:
+    for scheme in ("unix://", "http+unix://"):
+        if base_url.startswith(scheme):
+            return base_url[len(scheme) :]
+    return base_url
+
+
+def describe_docker_error(exc: BaseException, base_url: str, timeout_s: float) -> str:
+    """One line saying why Docker at base_url could not be read."""
+    where = _socket_path(base_url)
+    for e in _causes(exc):
+        if isinstance(e, FileNotFoundError):
+            return f"Docker socket {where} not found (is Docker installed and the socket mounted?)"
+        if isinstance(e, PermissionError):
+            return (
+                f"permission denied on Docker socket {where}"
+                " (run as root, join the docker group, or mount the socket)"
+            )
+        if isinstance(e, ConnectionRefusedError):
+            return f"Docker refused the connection at {where} (is dockerd running?)"
+        if isinstance(e, TimeoutError) or "timed out" in str(e).lower():
+            return f"Docker at {where} did not answer within {timeout_s:g} s"
+    if isinstance(exc, docker.errors.APIError):
+        return f"Docker API error: {exc.explanation or exc}".splitlines()[0]
+    return f"Docker at {where} unreachable: {exc}".splitlines()[0]

@@ -1,0 +1,81 @@
+"""Host load from psutil: CPU, load average, memory and SoC temperature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psutil
+
+THERMAL_ZONE = Path("/sys/class/thermal/thermal_zone0/temp")
+# psutil sensor names, most wanted first: the Pi's SoC, then common PC ones.
+PREFERRED_SENSORS = ("cpu_thermal", "soc_thermal", "coretemp", "k10temp", "acpitz")
+
+
+@dataclass(frozen=True)
+class HostReading:
+    """One reading of the host.
+
+    cpu_percent: 0 to 100, averaged over all cores since the previous reading.
+    load_1m: the 1-minute load average (compare with cpu_count: one core on a Pi Zero).
+    memory_percent: 0 to 100, memory in use.
+    temperature_c: SoC temperature in °C, None where the host does not say.
+    """
+
+    cpu_percent: float
+    load_1m: float
+    cpu_count: int
+    memory_percent: float
+    temperature_c: float | None
+
+
+class HostSampler:
+    """Reads the host. `ps` is the psutil module (or a stand-in with the same calls)."""
+
+    def __init__(self, ps: ModuleType | Any = psutil, thermal_path: Path = THERMAL_ZONE) -> None:
+        self._ps = ps
+        self._thermal_path = thermal_path
+        self._cpu_count: int = ps.cpu_count() or 1
+        self._sensor = self._find_sensor()
+        # psutil's first cpu_percent(None) is a meaningless 0.0: prime it now so
+        # the first read() reports the CPU use since construction.
+        ps.cpu_percent(None)
+
+    def read(self) -> HostReading:
+        return HostReading(
+            cpu_percent=float(self._ps.cpu_percent(None)),
+            load_1m=float(self._ps.getloadavg()[0]),
+            cpu_count=self._cpu_count,
+            memory_percent=float(self._ps.virtual_memory().percent),
+            temperature_c=self._temperature_c(),
+        )
+
+    def _find_sensor(self) -> str | None:
+        """The psutil sensor to read, chosen once: sources do not appear later."""
+        read_sensors = getattr(self._ps, "sensors_temperatures", None)
+        if read_sensors is None:
+            return None
+        try:
+            sensors = read_sensors()
+        except OSError:
+            return None
+        for name in PREFERRED_SENSORS:
+            if sensors.get(name):
+                return name
+        return next((name for name, entries in sensors.items() if entries), None)
+
+    def _temperature_c(self) -> float | None:
+        if self._sensor is not None:
+            try:
+                entries = self._ps.sensors_temperatures().get(self._sensor)
+            except OSError:
+                entries = None
+            if entries:
+                return round(float(entries[0].current), 1)
+        try:
+            millidegrees = int(self._thermal_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return round(millidegrees / 1000.0, 1)

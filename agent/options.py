@@ -1,0 +1,137 @@
+"""Flags that also read SWARMGAUGE_<FLAG> from the environment, validated in one place.
+
+A flag on the command line wins over the environment, which wins over the default.
+Any invalid value raises ConfigError naming the flag or variable; the CLI turns it
+into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from agent.errors import ConfigError
+
+ENV_PREFIX = "SWARMGAUGE_"
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str  # "--interval"
+    convert: Callable[[str], Any]  # text -> value; raises ValueError with a short reason
+    default: Any
+    help: str
+    metavar: str | None = None
+    switch: bool = False  # a flag without a value (store_true)
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.dest.upper()
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
+
+
+def parse_options(
+    prog: str,
+    description: str,
+    options: Sequence[Option],
+    argv: Sequence[str] | None,
+    environ: Mapping[str, str],
+) -> dict[str, Any]:
+    """The value of every option, by dest name."""
+    parser = _Parser(prog=prog, description=description)
+    for opt in options:
+        default_text = "off" if opt.switch else opt.default
+        help_text = f"{opt.help} [env {opt.env}; default {default_text}]"
+        if opt.switch:
+            parser.add_argument(
+                opt.flag, action="store_const", const="1", default=None, help=help_text
+            )
+        else:
+            parser.add_argument(opt.flag, default=None, metavar=opt.metavar, help=help_text)
+    given = vars(parser.parse_args(argv))
+
+    values: dict[str, Any] = {}
+    for opt in options:
+        text, source = given[opt.dest], opt.flag
+        if text is None and environ.get(opt.env, "").strip():
+            text, source = environ[opt.env], opt.env
+        if text is None:
+            values[opt.dest] = opt.default
+            continue
+        try:
+            values[opt.dest] = opt.convert(text)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc} (got {text!r})") from None
+    return values
+
+
+# --- converters: text -> value, ValueError with a short reason ------------------------
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("must be a number from 0 to 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("must be from 0 to 1")
+    return value
+
+
+def whole_at_least(minimum: int) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"must be a whole number ≥ {minimum}") from None
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+
+    return convert
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return convert
+
+
+def switch(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be 1/true/yes/on or 0/false/no/off")
+
+
+def text_value(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text.strip()

@@ -1,0 +1,63 @@
+"""One sample of a node: host and Swarm readings with the strain they make."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.host import HostReading, HostSampler
+from agent.names import safe_name
+from agent.snapshot import cluster_snapshot, node_snapshot
+from agent.strain import Strain, node_strain
+from agent.swarm import SwarmReading, SwarmSampler
+
+
+@dataclass(frozen=True)
+class Sample:
+    time: datetime
+    host: HostReading
+    swarm: SwarmReading
+    strain: Strain
+
+
+def take_sample(
+    host: HostSampler,
+    swarm: SwarmSampler,
+    capacity: int,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Sample:
+    swarm_reading = swarm.read()
+    host_reading = host.read()
+    strain = node_strain(
+        host_reading.cpu_percent, host_reading.memory_percent, swarm_reading.tasks_running, capacity
+    )
+    return Sample(time=clock(), host=host_reading, swarm=swarm_reading, strain=strain)
+
+
+def resolve_node_name(given: str | None, swarm: SwarmReading) -> str:
+    """--node-name, else Docker's host name (the Pi's), else this machine's host name.
+
+    Inside a container the last is the container id: a fallback only.
+    """
+    return safe_name(given or swarm.hostname or socket.gethostname())
+
+
+def sample_messages(
+    sample: Sample, node: str, capacity: int, interval_s: float
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The node snapshot, and the cluster snapshot where this node sees the cluster."""
+    node_state = node_snapshot(
+        node=node,
+        now=sample.time,
+        host=sample.host,
+        swarm=sample.swarm,
+        strain=sample.strain,
+        interval_s=interval_s,
+    )
+    cluster = sample.swarm.cluster
+    if cluster is None:
+        return node_state, None
+    return node_state, cluster_snapshot(now=sample.time, cluster=cluster, capacity=capacity)

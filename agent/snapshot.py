@@ -1,0 +1,107 @@
+"""Node and cluster snapshots: plain data in, JSON-ready dicts out (schema 1).
+
+These are pure functions: the samplers did the I/O, the publisher does the rest.
+The JSON Schema files in agent/schemas describe what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.host import HostReading
+from agent.strain import Strain, cluster_strain, mean01, missing_fraction
+from agent.swarm import ClusterReading, SwarmReading
+
+SCHEMA_VERSION = 1
+
+Pixel = tuple[int, int, int, float]  # r, g, b: 0 to 255; brightness: 0 to 1
+
+
+def iso_utc(now: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a Z: 2026-11-27T23:30:19.601Z."""
+    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def node_snapshot(
+    *,
+    node: str,
+    now: datetime,
+    host: HostReading,
+    swarm: SwarmReading,
+    strain: Strain,
+    interval_s: float,
+    leds: Sequence[Pixel] | None = None,
+) -> dict[str, Any]:
+    snapshot: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "node": node,
+        "time": iso_utc(now),
+        "interval_s": interval_s,
+        "role": swarm.role,
+        "leader": swarm.leader,
+        "host": {
+            "cpu_percent": round(host.cpu_percent, 1),
+            "load_1m": round(host.load_1m, 2),
+            "cpu_count": host.cpu_count,
+            "memory_percent": round(host.memory_percent, 1),
+            "temperature_c": host.temperature_c,
+        },
+        "tasks": {
+            "running": swarm.tasks_running,
+            "by_service": dict(swarm.tasks_by_service),
+        },
+        "strain": {k: round(v, 3) for k, v in strain.as_dict().items()},
+        "docker": {"ok": swarm.ok, "error": swarm.error},
+    }
+    if leds is not None:
+        snapshot["leds"] = [[r, g, b, round(br, 3)] for r, g, b, br in leds]
+    return snapshot
+
+
+def cluster_snapshot(*, now: datetime, cluster: ClusterReading, capacity: int) -> dict[str, Any]:
+    """The cluster as the leader's manager sees it.
+
+    The leader knows every node's tasks but not their CPU or memory (those arrive in
+    each node's own state), so strain here is built from what it does know:
+    `tasks` = mean over ready nodes of running tasks / capacity, `missing` = the
+    fraction of desired tasks not running, `value` = the larger of the two. The
+    gauge combines node states and this into the full cluster strain.
+    """
+    ready = [n for n in cluster.nodes if n.state == "ready"]
+    node_task_strains = [n.tasks_running / capacity for n in ready]
+    desired, running = cluster.desired, cluster.running
+    return {
+        "schema": SCHEMA_VERSION,
+        "time": iso_utc(now),
+        "leader": next((n.name for n in cluster.nodes if n.leader), None),
+        "nodes": [
+            {
+                "name": n.name,
+                "id": n.id,
+                "role": n.role,
+                "state": n.state,
+                "availability": n.availability,
+                "leader": n.leader,
+                "tasks_running": n.tasks_running,
+            }
+            for n in cluster.nodes
+        ],
+        "services": [
+            {"name": s.name, "mode": s.mode, "desired": s.desired, "running": s.running}
+            for s in cluster.services
+        ],
+        "totals": {
+            "nodes": len(cluster.nodes),
+            "nodes_ready": len(ready),
+            "services": len(cluster.services),
+            "desired": desired,
+            "running": running,
+        },
+        "strain": {
+            "value": round(cluster_strain(node_task_strains, desired, running), 3),
+            "tasks": round(mean01(node_task_strains), 3),
+            "missing": round(missing_fraction(desired, running), 3),
+        },
+    }

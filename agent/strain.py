@@ -1,0 +1,72 @@
+"""The strain formula (a contract, documented in the README).
+
+Every component is a fraction from 0 (idle) to 1 (at capacity):
+
+    cpu    = cpu_percent / 100
+    memory = memory_percent / 100
+    tasks  = running tasks / task capacity (default 8: one Blinkt LED each)
+
+A node's strain is its largest component. The cluster's strain is the larger of
+the mean of the online nodes' strains and the fraction of desired tasks that are
+not running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+DEFAULT_TASK_CAPACITY = 8
+
+
+@dataclass(frozen=True)
+class Strain:
+    """A node's strain and its components, each 0 to 1."""
+
+    value: float
+    cpu: float
+    memory: float
+    tasks: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"value": self.value, "cpu": self.cpu, "memory": self.memory, "tasks": self.tasks}
+
+
+def clamp01(x: float) -> float:
+    """x limited to 0..1 (NaN counts as 0)."""
+    if not x > 0.0:  # also catches NaN
+        return 0.0
+    return min(x, 1.0)
+
+
+def node_strain(
+    cpu_percent: float,
+    memory_percent: float,
+    tasks_running: int,
+    capacity: int = DEFAULT_TASK_CAPACITY,
+) -> Strain:
+    """Strain of one node. cpu_percent and memory_percent: 0 to 100; capacity ≥ 1."""
+    if capacity < 1:
+        raise ValueError(f"task capacity must be at least 1, got {capacity}")
+    cpu = clamp01(cpu_percent / 100.0)
+    memory = clamp01(memory_percent / 100.0)
+    tasks = clamp01(tasks_running / capacity)
+    return Strain(value=max(cpu, memory, tasks), cpu=cpu, memory=memory, tasks=tasks)
+
+
+def missing_fraction(desired: int, running: int) -> float:
+    """Fraction (0 to 1) of desired tasks that are not running; 0 when nothing is desired."""
+    if desired <= 0:
+        return 0.0
+    return clamp01((desired - running) / desired)
+
+
+def mean01(values: Iterable[float]) -> float:
+    """Mean of values each clamped to 0..1; 0 when there are none."""
+    clamped = [clamp01(v) for v in values]
+    return sum(clamped) / len(clamped) if clamped else 0.0
+
+
+def cluster_strain(online_node_values: Iterable[float], desired: int, running: int) -> float:
+    """Cluster strain (0 to 1): max(mean of online nodes' strains, missing fraction)."""
+    return max(mean01(online_node_values), missing_fraction(desired, running))

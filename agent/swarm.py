@@ -1,0 +1,259 @@
+"""What Docker Swarm says about this node and, on a manager, the whole cluster.
+
+Only GET requests, so the agent works through a read-only socket proxy. Never the
+stats API: it loads dockerd heavily.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from docker.utils import version_gte
+
+from agent.docker_errors import describe_docker_error
+
+log = logging.getLogger(__name__)
+
+Role = Literal["manager", "worker", "none"]
+TASK_LABEL = "com.docker.swarm.task.id"
+SERVICE_LABEL = "com.docker.swarm.service.name"
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    """A Swarm node as a manager sees it. state: ready/down/…; availability: active/pause/drain."""
+
+    id: str
+    name: str
+    role: str
+    state: str
+    availability: str
+    leader: bool
+    tasks_running: int
+
+
+@dataclass(frozen=True)
+class ClusterService:
+    """A service: mode replicated/global/replicated-job/global-job; task counts."""
+
+    name: str
+    mode: str
+    desired: int
+    running: int
+
+
+@dataclass(frozen=True)
+class ClusterReading:
+    nodes: tuple[ClusterNode, ...]
+    services: tuple[ClusterService, ...]
+
+    @property
+    def desired(self) -> int:
+        return sum(s.desired for s in self.services)
+
+    @property
+    def running(self) -> int:
+        return sum(s.running for s in self.services)
+
+
+@dataclass(frozen=True)
+class SwarmReading:
+    """One reading of Docker. ok=False means error says why, in one line."""
+
+    ok: bool
+    error: str | None = None
+    role: Role = "none"
+    leader: bool = False
+    node_id: str | None = None
+    hostname: str | None = None
+    tasks_by_service: Mapping[str, int] = field(default_factory=dict)
+    cluster: ClusterReading | None = None
+
+    @property
+    def tasks_running(self) -> int:
+        return sum(self.tasks_by_service.values())
+
+
+# --- pure parsing of Docker API answers -------------------------------------------
+
+
+def local_tasks(containers: list[dict[str, Any]]) -> dict[str, int]:
+    """Running Swarm tasks on this engine by service, from GET /containers/json."""
+    counts: Counter[str] = Counter()
+    for c in containers:
+        labels = c.get("Labels") or {}
+        if c.get("State", "running") == "running" and TASK_LABEL in labels:
+            counts[labels.get(SERVICE_LABEL) or "unknown"] += 1
+    return dict(sorted(counts.items()))
+
+
+def _service_mode(spec_mode: Mapping[str, Any]) -> str:
+    for key, name in (
+        ("Replicated", "replicated"),
+        ("Global", "global"),
+        ("ReplicatedJob", "replicated-job"),
+        ("GlobalJob", "global-job"),
+    ):
+        if key in spec_mode:
+            return name
+    return "unknown"
+
+
+def cluster_view(
+    nodes: list[dict[str, Any]],
+    services: list[dict[str, Any]],
+    tasks: list[dict[str, Any]],
+) -> ClusterReading:
+    """The cluster from GET /nodes, /services?status=true and /tasks (desired-state=running).
+
+    A task counts as running only when its desired and current state are running
+    and its node is ready: ServiceStatus.RunningTasks keeps counting tasks on a
+    node that is already down.
+    """
+    ready = {n["ID"] for n in nodes if n.get("Status", {}).get("State") == "ready"}
+    running_by_service: Counter[str] = Counter()
+    running_by_node: Counter[str] = Counter()
+    desired_by_service: Counter[str] = Counter()
+    for t in tasks:
+        if t.get("DesiredState") != "running":
+            continue
+        desired_by_service[t.get("ServiceID", "")] += 1
+        if t.get("Status", {}).get("State") == "running" and t.get("NodeID") in ready:
+            running_by_service[t.get("ServiceID", "")] += 1
+            running_by_node[t["NodeID"]] += 1
+
+    cluster_services = []
+    for s in services:
+        spec = s.get("Spec", {})
+        mode = _service_mode(spec.get("Mode", {}))
+        status = s.get("ServiceStatus")
+        if status is not None:
+            desired = int(status.get("DesiredTasks", 0))
+        elif mode == "replicated":  # engines older than API 1.41 have no ServiceStatus
+            desired = int(spec["Mode"]["Replicated"].get("Replicas", 0))
+        else:
+            desired = desired_by_service[s["ID"]]
+        cluster_services.append(
+            ClusterService(
+                name=spec.get("Name", s["ID"]),
+                mode=mode,
+                desired=desired,
+                running=running_by_service[s["ID"]],
+            )
+        )
+
+    cluster_nodes = [
+        ClusterNode(
+            id=n["ID"],
+            name=n.get("Description", {}).get("Hostname") or n["ID"],
+            role=n.get("Spec", {}).get("Role", "worker"),
+            state=n.get("Status", {}).get("State", "unknown"),
+            availability=n.get("Spec", {}).get("Availability", "unknown"),
+            leader=bool((n.get("ManagerStatus") or {}).get("Leader", False)),
+            tasks_running=running_by_node[n["ID"]],
+        )
+        for n in nodes
+    ]
+    return ClusterReading(
+        nodes=tuple(sorted(cluster_nodes, key=lambda n: (n.name, n.id))),
+        services=tuple(sorted(cluster_services, key=lambda s: s.name)),
+    )
+
+
+# --- the sampler: Docker I/O at the edge ---------------------------------------------
+
+
+class SwarmSampler:
+    """Reads Docker through a docker.APIClient made by `connect`.
+
+    connect is called again after a failure, so the agent recovers by itself when
+    Docker comes back (and re-detects the API version if Docker was upgraded).
+    `cluster=False` keeps even a manager to the local (worker) view.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], Any] | None,
+        base_url: str = "",
+        timeout_s: float = 3.0,
+        cluster: bool = True,
+    ) -> None:
+        self._connect = connect
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._want_cluster = cluster
+        self._client: Any = None
+        self._last_error: str | None = None
+
+    def read(self) -> SwarmReading:
+        if self._connect is None:
+            return SwarmReading(ok=False, error="Docker disabled (--docker-host none)")
+        try:
+            if self._client is None:
+                self._client = self._connect()
+            reading = self._read(self._client)
+        except Exception as exc:  # the SDK raises many kinds; all mean "not readable now"
+            self._client = None
+            reading = SwarmReading(
+                ok=False, error=describe_docker_error(exc, self._base_url, self._timeout_s)
+            )
+        self._log_change(reading)
+        return reading
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _log_change(self, reading: SwarmReading) -> None:
+        """Say why once, and say when it is fixed: not a line every interval."""
+        if reading.error != self._last_error:
+            if reading.error is not None:
+                log.warning("no Swarm data: %s; going on with host load alone", reading.error)
+            elif self._last_error is not None:
+                log.info("Docker: readable again (%s)", reading.role)
+        self._last_error = reading.error
+
+    def _read(self, client: Any) -> SwarmReading:
+        info = client.info()
+        swarm = info.get("Swarm") or {}
+        hostname = info.get("Name") or None
+        state = swarm.get("LocalNodeState", "inactive")
+        if state != "active":
+            why = "not in a swarm (docker swarm init, or join one)"
+            if state not in ("inactive", ""):
+                why = f"swarm state is {state}"
+            return SwarmReading(ok=False, error=why, hostname=hostname)
+        node_id = swarm.get("NodeID") or None
+        role: Role = "manager" if swarm.get("ControlAvailable") else "worker"
+        containers = client.containers(filters={"label": TASK_LABEL, "status": "running"})
+        by_service = local_tasks(containers)
+        if role == "worker" or not self._want_cluster:
+            return SwarmReading(
+                ok=True, role=role, node_id=node_id, hostname=hostname, tasks_by_service=by_service
+            )
+        cluster = read_cluster(client)
+        me = next((n for n in cluster.nodes if n.id == node_id), None)
+        return SwarmReading(
+            ok=True,
+            role=role,
+            leader=bool(me and me.leader),
+            node_id=node_id,
+            hostname=hostname,
+            tasks_by_service=by_service,
+            cluster=cluster,
+        )
+
+
+def read_cluster(client: Any) -> ClusterReading:
+    """The manager view: three GETs (nodes, services with status, running tasks)."""
+    nodes = client.nodes()
+    # ServiceStatus exists from API 1.41 (Engine 20.10); cluster_view copes without it.
+    status = True if version_gte(client.api_version, "1.41") else None
+    services = client.services(status=status)
+    tasks = client.tasks(filters={"desired-state": "running"})
+    return cluster_view(nodes, services, tasks)

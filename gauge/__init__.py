@@ -1,0 +1,1 @@
+"""swarmgauge gauge: shows the whole Swarm's strain (issue 5 builds it)."""

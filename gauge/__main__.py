@@ -1,0 +1,3 @@
+from gauge.cli import main
+
+raise SystemExit(main())
