@@ -1,0 +1,47 @@
+"""Fixtures: real peers (MQTT broker, dockerd in swarm mode) and agent helpers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.peers.broker import Broker
+from tests.peers.dockerd import Dockerd, DockerdUnavailable
+
+REQUIRE_DOCKER = os.environ.get("SWARMGAUGE_REQUIRE_DOCKER") == "1"
+
+
+@pytest.fixture(scope="session")
+def dockerd() -> Iterator[Dockerd]:
+    """A dockerd in swarm mode for the whole session, or a skip saying why not.
+
+    With SWARMGAUGE_REQUIRE_DOCKER=1 (CI) the skip becomes a failure.
+    """
+    daemon = Dockerd()
+    try:
+        daemon.start()
+    except DockerdUnavailable as exc:
+        if REQUIRE_DOCKER:
+            pytest.fail(f"SWARMGAUGE_REQUIRE_DOCKER=1 but dockerd is unavailable: {exc}")
+        pytest.skip(f"dockerd unavailable: {exc}")
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def swarm(dockerd: Dockerd) -> Iterator[Dockerd]:
+    """The session's swarm, with every service a test made removed after it."""
+    yield dockerd
+    dockerd.remove_services()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A fresh broker on a free loopback port, stopped after the test."""
+    with Broker(tmp_path) as b:
+        yield b

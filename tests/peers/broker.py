@@ -1,0 +1,97 @@
+"""A real MQTT broker on a loopback port: mosquitto where installed, else amqtt.
+
+The broker can be stopped and started again on the same port, which is how the
+tests play a broker restart.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.peers.net import free_port, wait_for_port
+
+
+class Broker:
+    """One broker process. `extra_config` is added to mosquitto's config file."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        extra_config: str = "",
+        kind: str | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self.extra_config = extra_config
+        self.kind = kind or ("mosquitto" if shutil.which("mosquitto") else "amqtt")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / f"broker-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def _command(self) -> list[str]:
+        if self.kind == "mosquitto":
+            conf = self.workdir / f"mosquitto-{self.port}.conf"
+            listener = (
+                f"listener {self.port} {self.host}\n" if "listener" not in self.extra_config else ""
+            )
+            anonymous = "" if "allow_anonymous" in self.extra_config else "allow_anonymous true\n"
+            conf.write_text(
+                listener + anonymous + "persistence false\nlog_type all\n" + self.extra_config
+            )
+            return ["mosquitto", "-c", str(conf)]
+        conf = self.workdir / f"amqtt-{self.port}.yaml"
+        conf.write_text(
+            "listeners:\n  default:\n    type: tcp\n"
+            f"    bind: {self.host}:{self.port}\n"
+            "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
+            "    allow_anonymous: true\n"
+        )
+        amqtt = Path(sys.executable).with_name("amqtt")
+        return [str(amqtt), "-c", str(conf)]
+
+    def start(self) -> Broker:
+        if self.proc is not None and self.proc.poll() is None:
+            return self
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            self._command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        log.close()
+        if not wait_for_port(self.port, timeout_s=15):
+            self.stop()
+            raise RuntimeError(f"{self.kind} did not listen on {self.port}: {self.log_tail()}")
+        return self
+
+    def stop(self) -> None:
+        """Stop the broker we started, by its pid."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def __enter__(self) -> Broker:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

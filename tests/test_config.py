@@ -1,0 +1,80 @@
+"""Broker URLs and node names: the parts of the configuration with rules of their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.broker_url import BrokerUrl, parse_broker_url
+from agent.config import load_agent_config
+from agent.errors import ConfigError, SwarmgaugeError
+from agent.names import safe_name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mqtt://localhost", BrokerUrl("localhost", 1883)),
+        ("mqtt://10.0.0.5:1884", BrokerUrl("10.0.0.5", 1884)),
+        ("mqtts://broker.local", BrokerUrl("broker.local", 8883, tls=True)),
+        (
+            "mqtt://pi:s%40cret@gauge:1883",
+            BrokerUrl("gauge", 1883, username="pi", password="s@cret"),
+        ),
+        ("mqtt://pi@gauge", BrokerUrl("gauge", 1883, username="pi")),
+    ],
+)
+def test_broker_urls(text: str, expected: BrokerUrl) -> None:
+    assert parse_broker_url(text) == expected
+
+
+def test_broker_none_turns_mqtt_off() -> None:
+    assert parse_broker_url("none") is None
+    assert parse_broker_url("NONE") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["http://x", "mqtt://", "mqtt://h:0", "mqtt://h:70000", "mqtt://h/topic", "localhost:1883"],
+)
+def test_malformed_broker_urls(text: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_broker_url(text)
+
+
+def test_password_never_shows_in_str_or_repr() -> None:
+    url = parse_broker_url("mqtt://pi:hunter2@gauge")
+    assert url is not None
+    assert "hunter2" not in str(url) and "hunter2" not in repr(url)
+    assert str(url) == "mqtt://pi@gauge:1883"
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("pi-zero-1", "pi-zero-1"),
+        ("pi zero/1", "pi_zero_1"),
+        ("a+b#c", "a_b_c"),
+        ("node.local", "node_local"),
+        ("///", "node"),
+        ("", "node"),
+        ("x" * 100, "x" * 64),
+    ],
+)
+def test_safe_name(raw: str, safe: str) -> None:
+    assert safe_name(raw) == safe
+
+
+def test_config_error_is_a_swarmgauge_error_and_a_value_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_agent_config(["--interval", "0"], {})
+    assert isinstance(info.value, SwarmgaugeError) and isinstance(info.value, ValueError)
+
+
+def test_defaults_serve_a_workshop() -> None:
+    config = load_agent_config([], {})
+    assert config.interval_s == 5.0 and config.brightness == 0.1 and config.display == "auto"
+    assert config.broker == BrokerUrl("localhost", 1883)
+    assert config.docker_host == "unix:///var/run/docker.sock" and config.capacity == 8
+    assert load_agent_config([], {"DOCKER_HOST": "tcp://127.0.0.1:2375"}).docker_host == (
+        "tcp://127.0.0.1:2375"
+    )

@@ -1,0 +1,128 @@
+"""Snapshots are pure functions of readings, and fit the shipped JSON Schemas."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta, timezone
+
+import jsonschema
+import pytest
+
+from agent.host import HostReading
+from agent.snapshot import cluster_snapshot, iso_utc, node_snapshot
+from agent.strain import node_strain
+from agent.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
+from tests.helpers import validate
+
+NOW = datetime(2026, 11, 27, 23, 30, 19, 601000, tzinfo=UTC)
+HOST = HostReading(
+    cpu_percent=37.25, load_1m=0.734, cpu_count=1, memory_percent=61.04, temperature_c=48.3
+)
+
+
+def test_iso_utc_is_z_with_milliseconds() -> None:
+    assert iso_utc(NOW) == "2026-11-27T23:30:19.601Z"
+    assert iso_utc(NOW.astimezone(timezone(timedelta(hours=2)))) == "2026-11-27T23:30:19.601Z"
+
+
+def make_node(swarm: SwarmReading, leds: list[tuple[int, int, int, float]] | None = None) -> dict:  # type: ignore[type-arg]
+    strain = node_strain(HOST.cpu_percent, HOST.memory_percent, swarm.tasks_running, 8)
+    return node_snapshot(
+        node="pi-1", now=NOW, host=HOST, swarm=swarm, strain=strain, interval_s=5.0, leds=leds
+    )
+
+
+def test_worker_snapshot_has_every_contract_field() -> None:
+    snap = make_node(SwarmReading(ok=True, role="worker", tasks_by_service={"web": 2, "db": 1}))
+    validate("node", snap)
+    assert snap == {
+        "schema": 1,
+        "node": "pi-1",
+        "time": "2026-11-27T23:30:19.601Z",
+        "interval_s": 5.0,
+        "role": "worker",
+        "leader": False,
+        "host": {
+            "cpu_percent": 37.2,
+            "load_1m": 0.73,
+            "cpu_count": 1,
+            "memory_percent": 61.0,
+            "temperature_c": 48.3,
+        },
+        "tasks": {"running": 3, "by_service": {"web": 2, "db": 1}},
+        "strain": {"value": 0.61, "cpu": 0.372, "memory": 0.61, "tasks": 0.375},
+        "docker": {"ok": True, "error": None},
+    }
+
+
+def test_docker_error_snapshot_validates() -> None:
+    snap = make_node(SwarmReading(ok=False, error="Docker socket /x not found"))
+    validate("node", snap)
+    assert snap["role"] == "none" and snap["tasks"] == {"running": 0, "by_service": {}}
+
+
+def test_leds_are_carried_and_validated() -> None:
+    leds = [(0, 255, 0, 0.1)] * 3 + [(0, 0, 0, 0.0)] * 5
+    snap = make_node(SwarmReading(ok=True, role="worker"), leds=leds)
+    validate("node", snap)
+    assert snap["leds"][0] == [0, 255, 0, 0.1]
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        (("strain", "value"), 1.5),
+        (("host", "cpu_percent"), -1),
+        (("role",), "boss"),
+        (("node",), "pi/1"),
+        (("docker", "error"), None),  # ok is False below: a reason is required
+        (("schema",), 2),
+    ],
+)
+def test_schema_rejects_what_breaks_the_contract(path: tuple[str, ...], bad: object) -> None:
+    snap = copy.deepcopy(make_node(SwarmReading(ok=False, error="x")))
+    target = snap
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = bad
+    with pytest.raises(jsonschema.ValidationError):
+        validate("node", snap)
+
+
+def cluster_reading() -> ClusterReading:
+    return ClusterReading(
+        nodes=(
+            ClusterNode("id1", "pi-1", "manager", "ready", "active", True, 3),
+            ClusterNode("id2", "pi-2", "worker", "ready", "active", False, 1),
+            ClusterNode("id3", "pi-3", "worker", "down", "active", False, 0),
+        ),
+        services=(
+            ClusterService("web", "replicated", desired=4, running=3),
+            ClusterService("agent", "global", desired=3, running=1),
+        ),
+    )
+
+
+def test_cluster_snapshot() -> None:
+    snap = cluster_snapshot(now=NOW, cluster=cluster_reading(), capacity=8)
+    validate("cluster", snap)
+    assert snap["leader"] == "pi-1"
+    assert snap["totals"] == {
+        "nodes": 3,
+        "nodes_ready": 2,
+        "services": 2,
+        "desired": 7,
+        "running": 4,
+    }
+    # tasks: mean over ready nodes of 3/8 and 1/8; missing: 3 of 7
+    assert snap["strain"] == {"value": 0.429, "tasks": 0.25, "missing": 0.429}
+    assert [s["name"] for s in snap["services"]] == ["web", "agent"]
+
+
+def test_cluster_without_leader_validates() -> None:
+    reading = ClusterReading(
+        nodes=(ClusterNode("id1", "pi-1", "manager", "ready", "active", False, 0),), services=()
+    )
+    snap = cluster_snapshot(now=NOW, cluster=reading, capacity=8)
+    validate("cluster", snap)
+    assert snap["leader"] is None and snap["strain"]["value"] == 0.0

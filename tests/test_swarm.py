@@ -1,0 +1,172 @@
+"""Swarm sampling against a real dockerd in swarm mode (started by the fixture)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from agent.host import HostSampler
+from agent.sample import resolve_node_name, sample_messages, take_sample
+from agent.swarm import SwarmReading, SwarmSampler
+from tests.helpers import clean_env, json_lines, run_agent, validate
+from tests.peers.dockerd import Dockerd, create_service, scale_service, wait_for_running
+from tests.peers.net import wait_until
+
+pytestmark = pytest.mark.docker
+
+
+def sampler_for(base_url: str, cluster: bool = True) -> SwarmSampler:
+    return SwarmSampler(
+        lambda: docker.APIClient(base_url=base_url, version="auto", timeout=5),
+        base_url=base_url,
+        timeout_s=5,
+        cluster=cluster,
+    )
+
+
+def service_counts(reading: SwarmReading, name: str) -> tuple[int, int]:
+    assert reading.cluster is not None
+    (service,) = [s for s in reading.cluster.services if s.name == name]
+    return service.desired, service.running
+
+
+def validate_messages(reading_sampler: SwarmSampler) -> tuple[dict, dict | None]:  # type: ignore[type-arg]
+    sample = take_sample(HostSampler(), reading_sampler, capacity=8)
+    node = resolve_node_name(None, sample.swarm)
+    node_state, cluster_state = sample_messages(sample, node, capacity=8, interval_s=5)
+    validate("node", node_state)
+    if cluster_state is not None:
+        validate("cluster", cluster_state)
+    return node_state, cluster_state
+
+
+def test_replicated_service_counted_then_scaled(swarm: Dockerd) -> None:
+    create_service(swarm.client, "web", ["sleep", "3600"], replicas=3)
+    assert wait_for_running(swarm.client, "web", 3)
+    reading = sampler_for(swarm.base_url).read()
+    assert reading.ok and reading.role == "manager" and reading.leader
+    assert reading.tasks_by_service == {"web": 3}
+    assert service_counts(reading, "web") == (3, 3)
+
+    scale_service(swarm.client, "web", 5)
+    assert wait_for_running(swarm.client, "web", 5)
+    reading = sampler_for(swarm.base_url).read()
+    assert reading.tasks_by_service == {"web": 5}
+    assert service_counts(reading, "web") == (5, 5)
+    assert reading.cluster is not None
+    (me,) = reading.cluster.nodes
+    assert me.tasks_running == 5 and me.state == "ready" and me.leader
+
+    node_state, cluster_state = validate_messages(sampler_for(swarm.base_url))
+    assert node_state["tasks"] == {"running": 5, "by_service": {"web": 5}}
+    assert node_state["strain"]["tasks"] == 0.625
+    assert cluster_state is not None
+    assert cluster_state["totals"]["running"] == 5
+    assert cluster_state["strain"]["missing"] == 0.0
+
+
+def test_global_service_counts_one_on_this_node(swarm: Dockerd) -> None:
+    create_service(swarm.client, "everywhere", ["sleep", "3600"], replicas=None)
+    assert wait_for_running(swarm.client, "everywhere", 1)
+    reading = sampler_for(swarm.base_url).read()
+    assert reading.tasks_by_service == {"everywhere": 1}
+    assert reading.cluster is not None
+    (service,) = reading.cluster.services
+    assert (service.mode, service.desired, service.running) == ("global", 1, 1)
+
+
+def test_failing_service_is_not_running(swarm: Dockerd) -> None:
+    create_service(swarm.client, "steady", ["sleep", "3600"], replicas=1)
+    # exits non-zero at once; the long restart delay keeps it down while we look
+    create_service(swarm.client, "crash", ["sh", "-c", "exit 3"], replicas=2, restart_delay_s=120)
+    assert wait_for_running(swarm.client, "steady", 1)
+
+    def both_failed() -> bool:
+        tasks = swarm.client.api.tasks(filters={"service": "crash"})
+        return sum(t["Status"]["State"] == "failed" for t in tasks) >= 2
+
+    assert wait_until(both_failed, timeout_s=60)
+    reading = sampler_for(swarm.base_url).read()
+    assert reading.tasks_by_service == {"steady": 1}
+    assert service_counts(reading, "crash") == (2, 0)
+    _, cluster_state = validate_messages(sampler_for(swarm.base_url))
+    assert cluster_state is not None
+    totals = cluster_state["totals"]
+    assert (totals["desired"], totals["running"]) == (3, 1)
+    assert cluster_state["strain"]["missing"] == pytest.approx(2 / 3, abs=1e-3)
+    assert cluster_state["strain"]["value"] >= cluster_state["strain"]["missing"]
+
+
+def test_worker_view_reads_local_containers_only(swarm: Dockerd) -> None:
+    create_service(swarm.client, "local", ["sleep", "3600"], replicas=2)
+    assert wait_for_running(swarm.client, "local", 2)
+    # a plain container that is not a Swarm task is not counted
+    plain = swarm.client.containers.run(
+        "swarmgauge-test/busybox:latest", ["sleep", "3600"], detach=True, network_mode="host"
+    )
+    try:
+        reading = sampler_for(swarm.base_url, cluster=False).read()
+    finally:
+        plain.remove(force=True)
+    assert reading.ok and reading.cluster is None
+    assert reading.tasks_by_service == {"local": 2}
+    node_state, cluster_state = validate_messages(sampler_for(swarm.base_url, cluster=False))
+    assert cluster_state is None
+    assert node_state["tasks"]["running"] == 2
+
+
+def test_once_on_a_manager_prints_node_then_cluster(swarm: Dockerd) -> None:
+    create_service(swarm.client, "web", ["sleep", "3600"], replicas=2)
+    assert wait_for_running(swarm.client, "web", 2)
+    result = run_agent(["--once", "--docker-host", swarm.base_url, "--capacity", "4"])
+    assert result.returncode == 0, result.stderr
+    node_state, cluster_state = json_lines(result.stdout)
+    validate("node", node_state)
+    validate("cluster", cluster_state)
+    hostname = swarm.client.info()["Name"]
+    assert node_state["node"] == resolve_node_name(None, SwarmReading(ok=True, hostname=hostname))
+    assert (node_state["role"], node_state["leader"]) == ("manager", True)
+    assert node_state["docker"] == {"ok": True, "error": None}
+    assert node_state["strain"]["tasks"] == 0.5
+    assert cluster_state["leader"] == node_state["node"]
+    assert cluster_state["services"] == [
+        {"name": "web", "mode": "replicated", "desired": 2, "running": 2}
+    ]
+
+
+def test_docker_host_from_environment(swarm: Dockerd) -> None:
+    result = run_agent(["--once"], env=clean_env(DOCKER_HOST=swarm.base_url))
+    assert result.returncode == 0, result.stderr
+    node_state, _cluster = json_lines(result.stdout)
+    assert node_state["docker"]["ok"] is True
+
+
+def test_recovers_when_docker_appears(swarm: Dockerd, tmp_path: Path) -> None:
+    link = tmp_path / "docker.sock"
+    sampler = sampler_for(f"unix://{link}")
+    first = sampler.read()
+    assert not first.ok and "not found" in (first.error or "")
+    link.symlink_to(swarm.socket)
+    second = sampler.read()
+    assert second.ok and second.role == "manager"
+
+
+@pytest.fixture(scope="module")
+def plain_dockerd(dockerd: Dockerd) -> Iterator[Dockerd]:
+    """A second dockerd that is in no swarm (needs the first to have started)."""
+    with Dockerd(swarm=False) as daemon:
+        yield daemon
+
+
+def test_engine_not_in_a_swarm(plain_dockerd: Dockerd) -> None:
+    reading = sampler_for(plain_dockerd.base_url).read()
+    assert not reading.ok
+    assert reading.error is not None and "not in a swarm" in reading.error
+    assert reading.hostname  # still known: the node name comes from Docker
+    result = run_agent(["--once", "--docker-host", plain_dockerd.base_url])
+    (node_state,) = json_lines(result.stdout)
+    validate("node", node_state)
+    assert node_state["role"] == "none" and node_state["docker"]["ok"] is False

@@ -1,0 +1,132 @@
+"""Pure parsing of Docker API answers: cases a one-node test swarm cannot show."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from agent.swarm import SwarmSampler, cluster_view, local_tasks
+
+
+def node(
+    id_: str, state: str = "ready", leader: bool = False, role: str = "worker"
+) -> dict[str, Any]:
+    n: dict[str, Any] = {
+        "ID": id_,
+        "Description": {"Hostname": f"pi-{id_}"},
+        "Spec": {"Role": role, "Availability": "active"},
+        "Status": {"State": state},
+    }
+    if role == "manager":
+        n["ManagerStatus"] = {"Leader": leader}
+    return n
+
+
+def task(
+    service: str, node_id: str, state: str = "running", desired: str = "running"
+) -> dict[str, Any]:
+    return {
+        "ServiceID": service,
+        "NodeID": node_id,
+        "DesiredState": desired,
+        "Status": {"State": state},
+    }
+
+
+def service(id_: str, mode: dict[str, Any], status: dict[str, int] | None = None) -> dict[str, Any]:
+    s: dict[str, Any] = {"ID": id_, "Spec": {"Name": f"svc-{id_}", "Mode": mode}}
+    if status is not None:
+        s["ServiceStatus"] = status
+    return s
+
+
+def test_task_on_a_down_node_is_not_running() -> None:
+    nodes = [node("a", role="manager", leader=True), node("b", state="down")]
+    # Docker still says RunningTasks 3: the task on the down node keeps state running
+    services = [
+        service("s", {"Replicated": {"Replicas": 3}}, {"RunningTasks": 3, "DesiredTasks": 3})
+    ]
+    tasks = [task("s", "a"), task("s", "a"), task("s", "b")]
+    view = cluster_view(nodes, services, tasks)
+    (svc,) = view.services
+    assert (svc.desired, svc.running) == (3, 2)
+    by_name = {n.name: n for n in view.nodes}
+    assert by_name["pi-a"].tasks_running == 2 and by_name["pi-a"].leader
+    assert by_name["pi-b"].tasks_running == 0 and by_name["pi-b"].state == "down"
+
+
+def test_only_tasks_desired_and_currently_running_count() -> None:
+    nodes = [node("a")]
+    services = [
+        service("s", {"Replicated": {"Replicas": 4}}, {"RunningTasks": 1, "DesiredTasks": 4})
+    ]
+    tasks = [
+        task("s", "a"),
+        task("s", "a", state="starting"),
+        task("s", "a", state="failed"),
+        task("s", "a", state="running", desired="shutdown"),  # being stopped
+    ]
+    (svc,) = cluster_view(nodes, services, tasks).services
+    assert (svc.desired, svc.running) == (4, 1)
+
+
+def test_older_engines_without_service_status() -> None:
+    nodes = [node("a"), node("b")]
+    services = [service("r", {"Replicated": {"Replicas": 2}}), service("g", {"Global": {}})]
+    tasks = [task("r", "a"), task("g", "a"), task("g", "b", state="pending")]
+    view = {s.name: s for s in cluster_view(nodes, services, tasks).services}
+    assert (view["svc-r"].desired, view["svc-r"].running) == (2, 1)
+    assert (view["svc-g"].mode, view["svc-g"].desired, view["svc-g"].running) == ("global", 2, 1)
+
+
+def test_job_modes_are_named() -> None:
+    services = [
+        service("j", {"ReplicatedJob": {}}, {"RunningTasks": 0, "DesiredTasks": 0}),
+        service("k", {"GlobalJob": {}}, {"RunningTasks": 0, "DesiredTasks": 0}),
+    ]
+    modes = {s.name: s.mode for s in cluster_view([], services, []).services}
+    assert modes == {"svc-j": "replicated-job", "svc-k": "global-job"}
+
+
+def test_local_tasks_group_by_service_and_skip_other_containers() -> None:
+    containers = [
+        {
+            "State": "running",
+            "Labels": {"com.docker.swarm.task.id": "t1", "com.docker.swarm.service.name": "web"},
+        },
+        {
+            "State": "running",
+            "Labels": {"com.docker.swarm.task.id": "t2", "com.docker.swarm.service.name": "web"},
+        },
+        {
+            "State": "running",
+            "Labels": {"com.docker.swarm.task.id": "t3", "com.docker.swarm.service.name": "db"},
+        },
+        {
+            "State": "exited",
+            "Labels": {"com.docker.swarm.task.id": "t4", "com.docker.swarm.service.name": "db"},
+        },
+        {"State": "running", "Labels": {"maintainer": "someone"}},
+    ]
+    assert local_tasks(containers) == {"db": 1, "web": 2}
+
+
+def test_docker_that_never_answers_times_out_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "silent.sock"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen(8)  # accepts connections (the kernel does) but never answers
+    try:
+        sampler = SwarmSampler(
+            lambda: docker.APIClient(base_url=f"unix://{path}", version="auto", timeout=0.3),
+            base_url=f"unix://{path}",
+            timeout_s=0.3,
+        )
+        reading = sampler.read()
+    finally:
+        listener.close()
+    assert not reading.ok
+    assert reading.error == f"Docker at {path} did not answer within 0.3 s"
