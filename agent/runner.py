@@ -34,7 +34,7 @@ def run(config: AgentConfig, stop: threading.Event | None = None) -> int:
     node: str | None = None
     last_line = ""
     try:
-        while not stop.wait(config.interval_s):
+        while not stop.is_set():
             sample = take_sample(host, swarm, config.capacity)
             node = node or resolve_node_name(config.node_name, sample.swarm)
             line = (
@@ -44,6 +44,7 @@ def run(config: AgentConfig, stop: threading.Event | None = None) -> int:
             if line != last_line:  # say what changed, not the same line every interval
                 log.info("%s", line)
                 last_line = line
+            stop.wait(config.interval_s)
     finally:
         swarm.close()
     return 0

@@ -7,11 +7,13 @@ stats API: it loads dockerd heavily.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import docker.errors
 from docker.utils import version_gte
 
 from agent.docker_errors import describe_docker_error
@@ -173,6 +175,10 @@ class SwarmSampler:
     connect is called again after a failure, so the agent recovers by itself when
     Docker comes back (and re-detects the API version if Docker was upgraded).
     `cluster=False` keeps even a manager to the local (worker) view.
+
+    GET /info is the dearest call for dockerd (about as much as all the others
+    together), and what it tells (role, node id, host name) rarely changes: it is
+    read again only after `info_max_age_s` or after any failure.
     """
 
     def __init__(
@@ -181,6 +187,7 @@ class SwarmSampler:
         base_url: str = "",
         timeout_s: float = 3.0,
         cluster: bool = True,
+        info_max_age_s: float = 60.0,
     ) -> None:
         self._connect = connect
         self._base_url = base_url
@@ -188,6 +195,9 @@ class SwarmSampler:
         self._want_cluster = cluster
         self._client: Any = None
         self._last_error: str | None = None
+        self._info_max_age_s = info_max_age_s
+        self._info: dict[str, Any] | None = None
+        self._info_time = 0.0
 
     def read(self) -> SwarmReading:
         if self._connect is None:
@@ -195,9 +205,17 @@ class SwarmSampler:
         try:
             if self._client is None:
                 self._client = self._connect()
-            reading = self._read(self._client)
+            had_info = self._info is not None
+            try:
+                reading = self._read(self._client)
+            except docker.errors.APIError:
+                if not had_info:
+                    raise
+                self._info = None  # e.g. demoted since /info was read: read it again, once
+                reading = self._read(self._client)
         except Exception as exc:  # the SDK raises many kinds; all mean "not readable now"
             self._client = None
+            self._info = None
             reading = SwarmReading(
                 ok=False, error=describe_docker_error(exc, self._base_url, self._timeout_s)
             )
@@ -218,12 +236,19 @@ class SwarmSampler:
                 log.info("Docker: readable again (%s)", reading.role)
         self._last_error = reading.error
 
+    def _read_info(self, client: Any) -> dict[str, Any]:
+        now = time.monotonic()
+        if self._info is None or now - self._info_time > self._info_max_age_s:
+            self._info, self._info_time = client.info(), now
+        return self._info
+
     def _read(self, client: Any) -> SwarmReading:
-        info = client.info()
+        info = self._read_info(client)
         swarm = info.get("Swarm") or {}
         hostname = info.get("Name") or None
         state = swarm.get("LocalNodeState", "inactive")
         if state != "active":
+            self._info = None  # joining a swarm must show at the next sample
             why = "not in a swarm (docker swarm init, or join one)"
             if state not in ("inactive", ""):
                 why = f"swarm state is {state}"

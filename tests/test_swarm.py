@@ -170,3 +170,24 @@ def test_engine_not_in_a_swarm(plain_dockerd: Dockerd) -> None:
     (node_state,) = json_lines(result.stdout)
     validate("node", node_state)
     assert node_state["role"] == "none" and node_state["docker"]["ok"] is False
+
+
+class CountingClient(docker.APIClient):  # type: ignore[misc]
+    """The real client, counting GET /info (the dearest call for dockerd)."""
+
+    info_calls = 0
+
+    def info(self) -> dict:  # type: ignore[type-arg]
+        self.info_calls += 1
+        return super().info()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("max_age_s", "expected_calls"), [(60.0, 1), (0.0, 5)])
+def test_info_is_read_again_only_when_old(
+    swarm: Dockerd, max_age_s: float, expected_calls: int
+) -> None:
+    client = CountingClient(base_url=swarm.base_url, version="auto", timeout=5)
+    sampler = SwarmSampler(lambda: client, swarm.base_url, info_max_age_s=max_age_s)
+    readings = [sampler.read() for _ in range(5)]
+    assert all(r.ok and r.role == "manager" for r in readings)
+    assert client.info_calls == expected_calls

@@ -1,0 +1,107 @@
+"""Agent budget (issue 2): memory of --once and CPU of one manager sample.
+
+    .venv/bin/python -m tests.benchmarks.bench_agent      (as root: starts a test dockerd)
+
+Prints the figures and their ratio to the target; exits 1 when a target is missed.
+Not a test: these machines are shared and noisy, so read the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+
+from agent.host import HostSampler
+from agent.sample import take_sample
+from agent.swarm import SwarmSampler
+from tests.helpers import clean_env
+from tests.peers.dockerd import Dockerd, create_service, wait_for_running
+
+RUNS = 7
+SAMPLES = 50
+TASKS = 20
+RSS_TARGET = 1.15  # × the bare imports
+CPU_TARGET_MS = 20.0
+AGENT = str(Path(sys.executable).with_name("swarmgauge-agent"))
+
+
+def peak_rss_kib(argv: list[str], env: dict[str, str]) -> int:
+    """Peak resident memory of one run of argv, from the kernel's accounting of it."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} failed")
+    return usage.ru_maxrss
+
+
+def cpu_seconds_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> int:
+    failed = False
+    with Dockerd() as daemon:
+        create_service(daemon.client, "load", ["sleep", "3600"], replicas=TASKS)
+        if not wait_for_running(daemon.client, "load", TASKS, timeout_s=120):
+            raise SystemExit("the 20 tasks did not start")
+        env = clean_env()
+
+        baseline = [
+            peak_rss_kib([sys.executable, "-c", "import docker, paho.mqtt.client, psutil"], env)
+            for _ in range(RUNS)
+        ]
+        agent = [
+            peak_rss_kib([AGENT, "--once", "--docker-host", daemon.base_url], env)
+            for _ in range(RUNS)
+        ]
+        base_kib, agent_kib = statistics.median(baseline), statistics.median(agent)
+        ratio = agent_kib / base_kib
+        print(f"peak RSS, bare imports (median of {RUNS}): {base_kib / 1024:.1f} MiB")
+        print(
+            f"peak RSS, swarmgauge-agent --once, manager with {TASKS} tasks: {agent_kib / 1024:.1f} MiB"
+        )
+        print(
+            f"  ratio {ratio:.3f} (target ≤ {RSS_TARGET}): {'ok' if ratio <= RSS_TARGET else 'OVER'}"
+        )
+        failed |= ratio > RSS_TARGET
+
+        swarm = SwarmSampler(
+            lambda: docker.APIClient(base_url=daemon.base_url, version="auto", timeout=5),
+            base_url=daemon.base_url,
+        )
+        host = HostSampler()
+        take_sample(host, swarm, 8)  # connect and warm up
+        ours, dockerds = [], []
+        assert daemon.proc is not None
+        for _ in range(SAMPLES):
+            d0, c0 = cpu_seconds_of(daemon.proc.pid), time.process_time()
+            sample = take_sample(host, swarm, 8)
+            ours.append((time.process_time() - c0) * 1000)
+            dockerds.append((cpu_seconds_of(daemon.proc.pid) - d0) * 1000)
+        assert sample.swarm.tasks_running == TASKS and sample.swarm.cluster is not None
+        swarm.close()
+        ms = statistics.median(ours)
+        print(
+            f"CPU of one manager sample, {TASKS} tasks (median of {SAMPLES}): {ms:.2f} ms "
+            f"(p90 {statistics.quantiles(ours, n=10)[-1]:.2f} ms)"
+        )
+        print(
+            f"  ratio {ms / CPU_TARGET_MS:.3f} of the {CPU_TARGET_MS:g} ms target: "
+            f"{'ok' if ms <= CPU_TARGET_MS else 'OVER'}"
+        )
+        print(
+            f"dockerd CPU per sample (mean, clock-tick resolution): {statistics.mean(dockerds):.2f} ms"
+        )
+        failed |= ms > CPU_TARGET_MS
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
