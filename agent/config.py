@@ -12,6 +12,7 @@ from agent.options import (
     one_of,
     parse_options,
     positive_float,
+    readable_file,
     switch,
     text_value,
     whole_at_least,
@@ -42,6 +43,13 @@ class AgentConfig:
     docker_host: str | None  # None: Docker not read
     docker_timeout_s: float
     log_level: str
+    keepalive_s: int = 30
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    broker_password_file: str | None = None
+    discovery: bool = True
+    discovery_prefix: str = "homeassistant"
 
 
 def agent_options(environ: Mapping[str, str]) -> list[Option]:
@@ -70,6 +78,21 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "URL",
         ),
         Option("--prefix", topic_prefix, "swarmgauge", "MQTT topic prefix", "PREFIX"),
+        Option("--keepalive", whole_at_least(5), 30, "MQTT keepalive in seconds", "SECONDS"),
+        Option("--ca-file", readable_file, None, "CA certificate(s) for mqtts://", "PATH"),
+        Option("--cert-file", readable_file, None, "client certificate for mqtts://", "PATH"),
+        Option("--key-file", readable_file, None, "client key for mqtts://", "PATH"),
+        Option(
+            "--broker-password-file",
+            readable_file,
+            None,
+            "file holding the broker password (Docker secrets)",
+            "PATH",
+        ),
+        Option("--no-discovery", switch, False, "no Home Assistant discovery", switch=True),
+        Option(
+            "--discovery-prefix", topic_prefix, "homeassistant", "Home Assistant's prefix", "PREFIX"
+        ),
         Option(
             "--node-name",
             text_value,
@@ -110,4 +133,11 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         docker_host=docker_host,
         docker_timeout_s=v["docker_timeout"],
         log_level=v["log_level"],
+        keepalive_s=v["keepalive"],
+        ca_file=v["ca_file"],
+        cert_file=v["cert_file"],
+        key_file=v["key_file"],
+        broker_password_file=v["broker_password_file"],
+        discovery=not v["no_discovery"],
+        discovery_prefix=v["discovery_prefix"],
     )

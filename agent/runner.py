@@ -1,18 +1,30 @@
-"""The long-running agent: sample every interval until told to stop."""
+"""The long-running agent: sample on every interval and on container events, publish.
+
+The main thread only waits for SIGTERM/SIGINT and then shuts down in order (stop
+sampling, clear the LEDs, publish offline, disconnect), so a Docker call that hangs
+in the sampling thread cannot hold up `docker stop`.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
-from agent.cli import make_swarm_sampler
+from agent.cli import docker_connect, make_swarm_sampler
 from agent.config import AgentConfig
+from agent.events import ContainerEvents
 from agent.host import HostSampler
-from agent.sample import resolve_node_name, take_sample
+from agent.publisher import Publisher, TlsFiles
+from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
+from agent.topics import Topics, discovery_messages
 
 log = logging.getLogger("agent")
+
+# Container events come in bursts (a scale of 5 is 5 starts): one sample per burst.
+MIN_SPACING_S = 0.2
 
 
 def install_stop_handlers(stop: threading.Event) -> None:
@@ -26,25 +38,101 @@ def install_stop_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
-def run(config: AgentConfig, stop: threading.Event | None = None) -> int:
-    stop = stop or threading.Event()
+def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
+    if config.broker is None:
+        return None
+    password = None
+    if config.broker_password_file:
+        password = Path(config.broker_password_file).read_text().rstrip("\r\n")
+    return Publisher(
+        config.broker,
+        Topics(config.prefix, node),
+        client_id=f"swarmgauge-agent-{node}",
+        keepalive_s=config.keepalive_s,
+        tls=TlsFiles(config.ca_file, config.cert_file, config.key_file),
+        password=password,
+        reconnect_max_s=max(1, min(30, round(config.interval_s))),
+        discovery_prefix=config.discovery_prefix if config.discovery else None,
+    )
+
+
+class Agent:
+    """Samples, publishes and shows one node until stopped."""
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.host = HostSampler()
+        self.swarm = make_swarm_sampler(config)
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.node: str | None = None
+        self.publisher: Publisher | None = None
+        connect = docker_connect(config)
+        self.events = ContainerEvents(connect, self.wake.set) if connect else None
+        self._summary = ""
+
+    def loop(self) -> None:
+        if self.events is not None:
+            self.events.start()
+        while not self.stopping.is_set():
+            self.wake.clear()
+            try:
+                self.step(take_sample(self.host, self.swarm, self.config.capacity))
+            except Exception:  # a bug must not stop the gauge: say it and go on
+                log.exception("sampling failed; trying again at the next interval")
+            if self.wake.wait(self.config.interval_s):
+                self.stopping.wait(MIN_SPACING_S)
+
+    def step(self, sample: Sample) -> None:
+        if self.node is None:  # resolved once, from the first sample
+            self.node = resolve_node_name(self.config.node_name, sample.swarm)
+            self.publisher = make_publisher(self.config, self.node)
+            if self.publisher is not None:
+                if self.config.discovery:
+                    self.publisher.set_discovery(
+                        discovery_messages(
+                            Topics(self.config.prefix, self.node),
+                            self.config.discovery_prefix,
+                            with_temperature=sample.host.temperature_c is not None,
+                        )
+                    )
+                self.publisher.start()
+        node_state, cluster_state = sample_messages(
+            sample, self.node, self.config.capacity, self.config.interval_s
+        )
+        if self.publisher is not None:
+            # only the Swarm leader's agent speaks for the cluster
+            self.publisher.publish_state(node_state, cluster_state if sample.swarm.leader else None)
+        self._log_summary(sample)
+
+    def _log_summary(self, sample: Sample) -> None:
+        """A line when the picture changes noticeably, not every interval."""
+        summary = (
+            f"{self.node}: strain {sample.strain.value:.1f}, "
+            f"{sample.swarm.tasks_running} tasks, {sample.swarm.role}"
+        )
+        if summary != self._summary:
+            log.info("%s", summary)
+            self._summary = summary
+
+    def shutdown(self) -> None:
+        """Stop sampling, then say offline and disconnect. Each step is bounded in time."""
+        self.stopping.set()
+        self.wake.set()
+        if self.events is not None:
+            self.events.close()
+        if self.publisher is not None:
+            self.publisher.close(timeout_s=1.0)
+        self.swarm.close()
+
+
+def run(config: AgentConfig) -> int:
+    stop = threading.Event()
     install_stop_handlers(stop)
-    host = HostSampler()
-    swarm = make_swarm_sampler(config)
-    node: str | None = None
-    last_line = ""
-    try:
-        while not stop.is_set():
-            sample = take_sample(host, swarm, config.capacity)
-            node = node or resolve_node_name(config.node_name, sample.swarm)
-            line = (
-                f"{node}: strain {sample.strain.value:.2f} (cpu {sample.strain.cpu:.2f}, "
-                f"memory {sample.strain.memory:.2f}, tasks {sample.swarm.tasks_running})"
-            )
-            if line != last_line:  # say what changed, not the same line every interval
-                log.info("%s", line)
-                last_line = line
-            stop.wait(config.interval_s)
-    finally:
-        swarm.close()
+    agent = Agent(config)
+    worker = threading.Thread(target=agent.loop, name="sampler", daemon=True)
+    worker.start()
+    stop.wait()
+    agent.shutdown()
+    log.info("stopped")
     return 0

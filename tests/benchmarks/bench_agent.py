@@ -65,10 +65,12 @@ def main() -> int:
         ratio = agent_kib / base_kib
         print(f"peak RSS, bare imports (median of {RUNS}): {base_kib / 1024:.1f} MiB")
         print(
-            f"peak RSS, swarmgauge-agent --once, manager with {TASKS} tasks: {agent_kib / 1024:.1f} MiB"
+            f"peak RSS, swarmgauge-agent --once, manager with {TASKS} tasks: "
+            f"{agent_kib / 1024:.1f} MiB"
         )
         print(
-            f"  ratio {ratio:.3f} (target ≤ {RSS_TARGET}): {'ok' if ratio <= RSS_TARGET else 'OVER'}"
+            f"  ratio {ratio:.3f} (target ≤ {RSS_TARGET}): "
+            f"{'ok' if ratio <= RSS_TARGET else 'OVER'}"
         )
         failed |= ratio > RSS_TARGET
 
@@ -97,7 +99,8 @@ def main() -> int:
             f"{'ok' if ms <= CPU_TARGET_MS else 'OVER'}"
         )
         print(
-            f"dockerd CPU per sample (mean, clock-tick resolution): {statistics.mean(dockerds):.2f} ms"
+            "dockerd CPU per sample (mean, clock-tick resolution): "
+            f"{statistics.mean(dockerds):.2f} ms"
         )
         failed |= ms > CPU_TARGET_MS
     return 1 if failed else 0

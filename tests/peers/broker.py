@@ -6,6 +6,7 @@ tests play a broker restart.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -44,8 +45,14 @@ class Broker:
                 f"listener {self.port} {self.host}\n" if "listener" not in self.extra_config else ""
             )
             anonymous = "" if "allow_anonymous" in self.extra_config else "allow_anonymous true\n"
+            # as root mosquitto drops to user 'mosquitto', who cannot read the test's files
+            user = "user root\n" if os.geteuid() == 0 else ""
             conf.write_text(
-                listener + anonymous + "persistence false\nlog_type all\n" + self.extra_config
+                listener
+                + anonymous
+                + user
+                + "persistence false\nlog_type all\n"
+                + self.extra_config
             )
             return ["mosquitto", "-c", str(conf)]
         conf = self.workdir / f"amqtt-{self.port}.yaml"

@@ -1,0 +1,209 @@
+"""The agent's MQTT edge: retained state and availability, Home Assistant discovery.
+
+paho-mqtt 2.x, callback API v2. The last will is set before connecting;
+connect_async + loop_start mean a missing broker never stops the agent; paho
+retries with exponential back-off. On every (re)connect: availability, discovery,
+then the newest state. While disconnected only the newest state is kept, and
+whatever paho still held from before is dropped, so no stale backlog is delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from agent.broker_url import BrokerUrl
+from agent.topics import OFFLINE, ONLINE, Topics
+
+log = logging.getLogger("agent.mqtt")
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: str | None = None  # None: the system's CA certificates
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:
+    """One line saying why the broker could not be reached."""
+    where = f"{broker.host}:{broker.port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS: the broker's certificate is not trusted ({exc.verify_message}); check --ca-file"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake with {where} failed ({exc.reason or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"no broker listening at {where}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve broker host {broker.host!r}"
+    if isinstance(exc, TimeoutError):
+        return f"broker at {where} did not answer"
+    if isinstance(exc, OSError):
+        return f"cannot reach broker at {where}: {exc.strerror or exc}"
+    return f"cannot reach broker at {where}"
+
+
+class Publisher:
+    """Publishes one node's messages. Thread-safe; start() once, close() at the end."""
+
+    def __init__(
+        self,
+        broker: BrokerUrl,
+        topics: Topics,
+        *,
+        client_id: str,
+        keepalive_s: int = 30,
+        tls: TlsFiles | None = None,
+        password: str | None = None,
+        reconnect_max_s: int = 30,
+        discovery_prefix: str | None = "homeassistant",
+    ) -> None:
+        self._broker = broker
+        self._topics = topics
+        self._keepalive_s = keepalive_s
+        self._discovery_prefix = discovery_prefix
+        self._lock = threading.Lock()
+        self._connected = False
+        self._closed = False
+        self._state: str | None = None  # newest node state, JSON
+        self._cluster: str | None = None  # newest cluster state, JSON (leader only)
+        self._discovery: list[tuple[str, str]] = []
+        self._problem: str | None = None
+
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        c.will_set(topics.availability, OFFLINE, qos=1, retain=True)
+        if broker.username:
+            c.username_pw_set(broker.username, password or broker.password)
+        if broker.tls:
+            t = tls or TlsFiles()
+            c.tls_set(ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file)
+        c.reconnect_delay_set(min_delay=1, max_delay=max(1, reconnect_max_s))
+        c.on_connect = self._on_connect
+        c.on_connect_fail = self._on_connect_fail
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        self._client = c
+
+    # --- what the agent calls ---------------------------------------------------------
+
+    def start(self) -> None:
+        log.info("MQTT: connecting to %s as %s", self._broker, self._topics.node)
+        self._client.connect_async(self._broker.host, self._broker.port, self._keepalive_s)
+        self._client.loop_start()
+
+    def publish_state(
+        self, node_state: dict[str, Any], cluster_state: dict[str, Any] | None
+    ) -> None:
+        """Hand over the newest state; sent now if connected, else on the next connect."""
+        with self._lock:
+            if self._closed:
+                return
+            self._state = json.dumps(node_state, separators=(",", ":"))
+            # None: this node does not lead (now), so it must not resend an old cluster state
+            self._cluster = (
+                None if cluster_state is None else json.dumps(cluster_state, separators=(",", ":"))
+            )
+            if self._connected:
+                self._send_state()
+
+    def set_discovery(self, messages: list[tuple[str, str]]) -> None:
+        """Home Assistant discovery configs, announced on every connect."""
+        with self._lock:
+            changed = messages != self._discovery
+            self._discovery = messages
+            if changed and self._connected:
+                self._send_discovery()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def close(self, timeout_s: float = 1.0) -> None:
+        """Publish offline, disconnect, stop paho's thread. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            info = None
+            if self._connected:
+                info = self._client.publish(self._topics.availability, OFFLINE, qos=1, retain=True)
+        if info is not None:
+            try:
+                info.wait_for_publish(timeout_s)
+            except (RuntimeError, ValueError):
+                pass  # lost the connection meanwhile: the will says offline instead
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # --- sending (called with the lock held) --------------------------------------------
+
+    def _publish(self, topic: str, payload: str) -> None:
+        self._client.publish(topic, payload, qos=1, retain=True)
+
+    def _send_state(self) -> None:
+        if self._state is not None:
+            self._publish(self._topics.state, self._state)
+        if self._cluster is not None:
+            self._publish(self._topics.cluster, self._cluster)
+
+    def _send_discovery(self) -> None:
+        for topic, payload in self._discovery:
+            self._publish(topic, payload)
+
+    def _say(self, problem: str | None) -> None:
+        """Log a problem once, and its end: not a line every retry."""
+        if problem != self._problem:
+            if problem is not None:
+                log.warning("MQTT: %s; retrying", problem)
+            self._problem = problem
+
+    # --- paho's callbacks, on paho's thread: thin, and never raise ------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            with self._lock:
+                self._say(f"broker {self._broker} refused the connection: {reason}")
+            return
+        with self._lock:
+            client.drop_out_messages()  # whatever was in flight is stale now
+            self._connected = True
+            self._problem = None
+            log.info("MQTT: connected to %s", self._broker)
+            self._publish(self._topics.availability, ONLINE)
+            self._send_discovery()
+            self._send_state()
+            if self._discovery_prefix:
+                client.subscribe(f"{self._discovery_prefix}/status", qos=1)
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        # paho calls this inside its `except OSError`: the exception says why
+        with self._lock:
+            self._say(describe_connect_error(sys.exc_info()[1], self._broker))
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        with self._lock:
+            was_connected, self._connected = self._connected, False
+            if was_connected and not self._closed:
+                self._say(f"lost the connection to {self._broker} ({reason})")
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        # Home Assistant says "online" when it (re)starts: announce the sensors again
+        if msg.payload.strip() == b"online":
+            with self._lock:
+                if self._connected:
+                    self._send_discovery()
