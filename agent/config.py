@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.broker_url import BrokerUrl, parse_broker_url
+from agent.docker_http import check_docker_host
+from agent.errors import ConfigError
 from agent.options import (
     Option,
     fraction,
@@ -21,6 +23,11 @@ from agent.strain import DEFAULT_TASK_CAPACITY
 
 DISPLAYS = ("auto", "blinkt", "sysfs", "terminal", "none")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def docker_host(text: str) -> str:
+    value = text.strip()
+    return value if value.lower() == "none" else check_docker_host(value)
 
 
 def topic_prefix(text: str) -> str:
@@ -100,7 +107,13 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "this node's name (default: Docker's host name)",
             "NAME",
         ),
-        Option("--docker-host", text_value, docker_default, "Docker socket URL, or none", "URL"),
+        Option(
+            "--docker-host",
+            docker_host,
+            docker_default,
+            "Docker API: unix:///path or tcp://host:port (a socket proxy), or none",
+            "URL",
+        ),
         Option(
             "--docker-timeout",
             positive_float,
@@ -121,6 +134,11 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         environ,
     )
     docker_host = None if v["docker_host"].lower() == "none" else v["docker_host"]
+    if docker_host is not None:
+        try:
+            check_docker_host(docker_host)  # the default from DOCKER_HOST is not checked above
+        except ValueError as exc:
+            raise ConfigError(f"DOCKER_HOST: {exc} (got {docker_host!r})") from None
     return AgentConfig(
         once=v["once"],
         interval_s=v["interval"],

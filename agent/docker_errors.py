@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import docker.errors
 
+from agent.errors import SwarmgaugeError
+
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """exc and every exception it wraps (cause, context, args, urllib3's reason)."""
@@ -44,6 +46,8 @@ def describe_docker_error(exc: BaseException, base_url: str, timeout_s: float) -
             return f"Docker refused the connection at {where} (is dockerd running?)"
         if isinstance(e, TimeoutError) or "timed out" in str(e).lower():
             return f"Docker at {where} did not answer within {timeout_s:g} s"
+    if isinstance(exc, SwarmgaugeError):  # DockerApiError: already one line
+        return str(exc).splitlines()[0]
     if isinstance(exc, docker.errors.APIError):
         return f"Docker API error: {exc.explanation or exc}".splitlines()[0]
     return f"Docker at {where} unreachable: {exc}".splitlines()[0]

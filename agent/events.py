@@ -44,7 +44,8 @@ class ContainerEvents:
                 stream.close()
             except Exception:
                 pass  # closing a broken stream: nothing more to do
-        self._thread.join(timeout=1.0)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout=1.0)
 
     def _run(self) -> None:
         broken = False

@@ -62,7 +62,7 @@ class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.host = HostSampler()
-        self.swarm = make_swarm_sampler(config)
+        self.swarm = make_swarm_sampler(config, cluster="leader")  # only the leader publishes it
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.node: str | None = None

@@ -6,17 +6,18 @@ stats API: it loads dockerd heavily.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-import docker.errors
 from docker.utils import version_gte
 
 from agent.docker_errors import describe_docker_error
+from agent.docker_http import DockerApiError, DockerHttp
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,28 @@ def cluster_view(
     )
 
 
+def tasks_on_node(
+    services: list[dict[str, Any]], tasks: list[dict[str, Any]], node_id: str | None
+) -> dict[str, int]:
+    """Running tasks on one node by service name, from the manager's task list."""
+    names = {s["ID"]: s.get("Spec", {}).get("Name", s["ID"]) for s in services}
+    counts: Counter[str] = Counter(
+        names.get(t.get("ServiceID", ""), "unknown")
+        for t in tasks
+        if t.get("NodeID") == node_id
+        and t.get("DesiredState") == "running"
+        and t.get("Status", {}).get("State") == "running"
+    )
+    return dict(sorted(counts.items()))
+
+
 # --- the sampler: Docker I/O at the edge ---------------------------------------------
+
+ClusterMode = Literal["leader", "any", "none"]
+
+
+def _filters(**filters: str) -> str:
+    return json.dumps({k.replace("_", "-"): [v] for k, v in filters.items()})
 
 
 class SwarmSampler:
@@ -174,7 +196,12 @@ class SwarmSampler:
 
     connect is called again after a failure, so the agent recovers by itself when
     Docker comes back (and re-detects the API version if Docker was upgraded).
-    `cluster=False` keeps even a manager to the local (worker) view.
+
+    cluster: which managers read the cluster view: "leader" (the agent: only the
+    leader publishes it), "any" manager (--once), or "none" (the local view only).
+    On the leader, its own tasks come from the cluster's task list; elsewhere from
+    the local containers labelled as Swarm tasks. So a worker makes one GET per
+    sample, the leader three (nodes, services, tasks).
 
     GET /info is the dearest call for dockerd (about as much as all the others
     together), and what it tells (role, node id, host name) rarely changes: it is
@@ -186,14 +213,15 @@ class SwarmSampler:
         connect: Callable[[], Any] | None,
         base_url: str = "",
         timeout_s: float = 3.0,
-        cluster: bool = True,
+        cluster: ClusterMode = "any",
         info_max_age_s: float = 60.0,
     ) -> None:
         self._connect = connect
         self._base_url = base_url
         self._timeout_s = timeout_s
-        self._want_cluster = cluster
+        self._cluster_mode = cluster
         self._client: Any = None
+        self._api: DockerHttp | None = None
         self._last_error: str | None = None
         self._info_max_age_s = info_max_age_s
         self._info: dict[str, Any] | None = None
@@ -203,19 +231,19 @@ class SwarmSampler:
         if self._connect is None:
             return SwarmReading(ok=False, error="Docker disabled (--docker-host none)")
         try:
-            if self._client is None:
-                self._client = self._connect()
+            if self._api is None:
+                self._client = self._connect()  # the SDK negotiates the API version
+                self._api = DockerHttp(self._base_url, self._client.api_version, self._timeout_s)
             had_info = self._info is not None
             try:
-                reading = self._read(self._client)
-            except docker.errors.APIError:
+                reading = self._read(self._api)
+            except DockerApiError:
                 if not had_info:
                     raise
                 self._info = None  # e.g. demoted since /info was read: read it again, once
-                reading = self._read(self._client)
+                reading = self._read(self._api)
         except Exception as exc:  # the SDK raises many kinds; all mean "not readable now"
-            self._client = None
-            self._info = None
+            self.close()
             reading = SwarmReading(
                 ok=False, error=describe_docker_error(exc, self._base_url, self._timeout_s)
             )
@@ -223,9 +251,11 @@ class SwarmSampler:
         return reading
 
     def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
         if self._client is not None:
             self._client.close()
-            self._client = None
+        self._client = self._api = self._info = None
 
     def _log_change(self, reading: SwarmReading) -> None:
         """Say why once, and say when it is fixed: not a line every interval."""
@@ -236,14 +266,14 @@ class SwarmSampler:
                 log.info("Docker: readable again (%s)", reading.role)
         self._last_error = reading.error
 
-    def _read_info(self, client: Any) -> dict[str, Any]:
+    def _read_info(self, api: DockerHttp) -> dict[str, Any]:
         now = time.monotonic()
         if self._info is None or now - self._info_time > self._info_max_age_s:
-            self._info, self._info_time = client.info(), now
+            self._info, self._info_time = api.get("/info"), now
         return self._info
 
-    def _read(self, client: Any) -> SwarmReading:
-        info = self._read_info(client)
+    def _read(self, api: DockerHttp) -> SwarmReading:
+        info = self._read_info(api)
         swarm = info.get("Swarm") or {}
         hostname = info.get("Name") or None
         state = swarm.get("LocalNodeState", "inactive")
@@ -255,30 +285,33 @@ class SwarmSampler:
             return SwarmReading(ok=False, error=why, hostname=hostname)
         node_id = swarm.get("NodeID") or None
         role: Role = "manager" if swarm.get("ControlAvailable") else "worker"
-        containers = client.containers(filters={"label": TASK_LABEL, "status": "running"})
-        by_service = local_tasks(containers)
-        if role == "worker" or not self._want_cluster:
-            return SwarmReading(
-                ok=True, role=role, node_id=node_id, hostname=hostname, tasks_by_service=by_service
-            )
-        cluster = read_cluster(client)
-        me = next((n for n in cluster.nodes if n.id == node_id), None)
-        return SwarmReading(
-            ok=True,
-            role=role,
-            leader=bool(me and me.leader),
-            node_id=node_id,
-            hostname=hostname,
-            tasks_by_service=by_service,
-            cluster=cluster,
+        base = SwarmReading(ok=True, role=role, node_id=node_id, hostname=hostname)
+
+        if role == "manager" and self._cluster_mode != "none":
+            nodes = api.get("/nodes")
+            me: dict[str, Any] = next((n for n in nodes if n.get("ID") == node_id), {})
+            leader = bool((me.get("ManagerStatus") or {}).get("Leader", False))
+            if leader or self._cluster_mode == "any":
+                services, tasks = read_services_and_tasks(api)
+                return replace(
+                    base,
+                    leader=leader,
+                    tasks_by_service=tasks_on_node(services, tasks, node_id),
+                    cluster=cluster_view(nodes, services, tasks),
+                )
+            base = replace(base, leader=leader)
+        containers = api.get(
+            "/containers/json", filters=_filters(label=TASK_LABEL, status="running")
         )
+        return replace(base, tasks_by_service=local_tasks(containers))
 
 
-def read_cluster(client: Any) -> ClusterReading:
-    """The manager view: three GETs (nodes, services with status, running tasks)."""
-    nodes = client.nodes()
+def read_services_and_tasks(api: DockerHttp) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Services with their task counts, and the tasks Docker wants running."""
     # ServiceStatus exists from API 1.41 (Engine 20.10); cluster_view copes without it.
-    status = True if version_gte(client.api_version, "1.41") else None
-    services = client.services(status=status)
-    tasks = client.tasks(filters={"desired-state": "running"})
-    return cluster_view(nodes, services, tasks)
+    if version_gte(api.api_version, "1.41"):
+        services = api.get("/services", status="true")
+    else:
+        services = api.get("/services")
+    tasks = api.get("/tasks", filters=_filters(desired_state="running"))
+    return services, tasks

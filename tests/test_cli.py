@@ -24,6 +24,8 @@ BAD_VALUES = [
     (["--capacity", "0"], "--capacity"),
     (["--capacity", "2.5"], "--capacity"),
     (["--prefix", "a/#"], "--prefix"),
+    (["--docker-host", "ssh://pi@node1"], "--docker-host"),
+    (["--docker-host", "tcp://127.0.0.1"], "--docker-host"),
     (["--no-such-flag"], "unrecognized"),
 ]
 
@@ -57,6 +59,11 @@ def test_bad_flag_is_one_line_and_exit_2(args: list[str], names: str) -> None:
 def test_bad_environment_value_names_the_variable(var: str, value: str) -> None:
     args = [] if var == "SWARMGAUGE_ONCE" else ["--once"]  # a flag would win over the variable
     assert_one_line_exit_2(run_agent(args, env=clean_env(**{var: value}), timeout_s=30), var)
+
+
+def test_unusable_docker_host_from_environment_is_named() -> None:
+    result = run_agent(["--once"], env=clean_env(DOCKER_HOST="ssh://pi@node1"))
+    assert_one_line_exit_2(result, "DOCKER_HOST")
 
 
 def test_flag_wins_over_environment() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -10,21 +10,21 @@ import pytest
 
 from agent.host import HostSampler
 from agent.sample import resolve_node_name, sample_messages, take_sample
-from agent.swarm import SwarmReading, SwarmSampler
+from agent.swarm import ClusterMode, SwarmReading, SwarmSampler
 from tests.helpers import clean_env, json_lines, run_agent, validate
 from tests.peers.dockerd import Dockerd, create_service, scale_service, wait_for_running
 from tests.peers.net import wait_until
+from tests.peers.socket_proxy import ReadOnlyProxy
 
 pytestmark = pytest.mark.docker
 
 
-def sampler_for(base_url: str, cluster: bool = True) -> SwarmSampler:
-    return SwarmSampler(
-        lambda: docker.APIClient(base_url=base_url, version="auto", timeout=5),
-        base_url=base_url,
-        timeout_s=5,
-        cluster=cluster,
-    )
+def connect_to(base_url: str) -> Callable[[], docker.APIClient]:
+    return lambda: docker.APIClient(base_url=base_url, version="auto", timeout=5)
+
+
+def sampler_for(base_url: str, cluster: ClusterMode = "any") -> SwarmSampler:
+    return SwarmSampler(connect_to(base_url), base_url=base_url, timeout_s=5, cluster=cluster)
 
 
 def service_counts(reading: SwarmReading, name: str) -> tuple[int, int]:
@@ -108,12 +108,12 @@ def test_worker_view_reads_local_containers_only(swarm: Dockerd) -> None:
         "swarmgauge-test/busybox:latest", ["sleep", "3600"], detach=True, network_mode="host"
     )
     try:
-        reading = sampler_for(swarm.base_url, cluster=False).read()
+        reading = sampler_for(swarm.base_url, cluster="none").read()
     finally:
         plain.remove(force=True)
     assert reading.ok and reading.cluster is None
     assert reading.tasks_by_service == {"local": 2}
-    node_state, cluster_state = validate_messages(sampler_for(swarm.base_url, cluster=False))
+    node_state, cluster_state = validate_messages(sampler_for(swarm.base_url, cluster="none"))
     assert cluster_state is None
     assert node_state["tasks"]["running"] == 2
 
@@ -172,22 +172,51 @@ def test_engine_not_in_a_swarm(plain_dockerd: Dockerd) -> None:
     assert node_state["role"] == "none" and node_state["docker"]["ok"] is False
 
 
-class CountingClient(docker.APIClient):  # type: ignore[misc]
-    """The real client, counting GET /info (the dearest call for dockerd)."""
-
-    info_calls = 0
-
-    def info(self) -> dict:  # type: ignore[type-arg]
-        self.info_calls += 1
-        return super().info()  # type: ignore[no-any-return]
+@pytest.fixture
+def proxy(swarm: Dockerd) -> Iterator[ReadOnlyProxy]:
+    with ReadOnlyProxy(str(swarm.socket)) as p:
+        yield p
 
 
 @pytest.mark.parametrize(("max_age_s", "expected_calls"), [(60.0, 1), (0.0, 5)])
 def test_info_is_read_again_only_when_old(
-    swarm: Dockerd, max_age_s: float, expected_calls: int
+    proxy: ReadOnlyProxy, max_age_s: float, expected_calls: int
 ) -> None:
-    client = CountingClient(base_url=swarm.base_url, version="auto", timeout=5)
-    sampler = SwarmSampler(lambda: client, swarm.base_url, info_max_age_s=max_age_s)
+    sampler = SwarmSampler(connect_to(proxy.url), proxy.url, info_max_age_s=max_age_s)
     readings = [sampler.read() for _ in range(5)]
     assert all(r.ok and r.role == "manager" for r in readings)
-    assert client.info_calls == expected_calls
+    assert proxy.paths().count("info") == expected_calls
+
+
+@pytest.mark.parametrize(
+    ("mode", "per_sample"),
+    [
+        ("leader", ["nodes", "services", "tasks"]),  # own tasks from the task list
+        ("none", ["containers/json"]),  # the local view: one GET
+    ],
+)
+def test_gets_per_sample(
+    swarm: Dockerd, proxy: ReadOnlyProxy, mode: ClusterMode, per_sample: list[str]
+) -> None:
+    create_service(swarm.client, "web", ["sleep", "3600"], replicas=2)
+    assert wait_for_running(swarm.client, "web", 2)
+    sampler = SwarmSampler(connect_to(proxy.url), proxy.url, cluster=mode)
+    sampler.read()  # connects (GET /version) and reads /info
+    seen = len(proxy.requests)
+    reading = sampler.read()
+    assert proxy.paths()[seen:] == per_sample
+    assert reading.tasks_by_service == {"web": 2}
+    assert (reading.cluster is not None) == (mode == "leader")
+
+
+def test_agent_works_through_a_read_only_socket_proxy(swarm: Dockerd, proxy: ReadOnlyProxy) -> None:
+    create_service(swarm.client, "web", ["sleep", "3600"], replicas=1)
+    assert wait_for_running(swarm.client, "web", 1)
+    result = run_agent(["--once", "--docker-host", proxy.url])
+    assert result.returncode == 0, result.stderr
+    node_state, cluster_state = json_lines(result.stdout)
+    assert node_state["docker"] == {"ok": True, "error": None}
+    assert node_state["tasks"]["by_service"] == {"web": 1}
+    validate("cluster", cluster_state)
+    assert proxy.requests and proxy.refused == []
+    assert all(r.startswith("GET ") for r in proxy.requests)

@@ -8,7 +8,7 @@ from typing import Any
 
 import docker
 
-from agent.swarm import SwarmSampler, cluster_view, local_tasks
+from agent.swarm import SwarmSampler, cluster_view, local_tasks, tasks_on_node
 
 
 def node(
@@ -80,6 +80,20 @@ def test_older_engines_without_service_status() -> None:
     view = {s.name: s for s in cluster_view(nodes, services, tasks).services}
     assert (view["svc-r"].desired, view["svc-r"].running) == (2, 1)
     assert (view["svc-g"].mode, view["svc-g"].desired, view["svc-g"].running) == ("global", 2, 1)
+
+
+def test_tasks_on_node_counts_only_that_node_running_tasks() -> None:
+    services = [service("w", {"Replicated": {"Replicas": 4}}), service("d", {"Global": {}})]
+    tasks = [
+        task("w", "a"),
+        task("w", "a"),
+        task("w", "b"),
+        task("d", "a"),
+        task("w", "a", state="starting"),
+        task("d", "a", desired="shutdown"),
+    ]
+    assert tasks_on_node(services, tasks, "a") == {"svc-d": 1, "svc-w": 2}
+    assert tasks_on_node(services, tasks, "c") == {}
 
 
 def test_job_modes_are_named() -> None:

@@ -15,11 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-import docker
-
+from agent.cli import make_swarm_sampler
+from agent.config import load_agent_config
 from agent.host import HostSampler
 from agent.sample import take_sample
-from agent.swarm import SwarmSampler
 from tests.helpers import clean_env
 from tests.peers.dockerd import Dockerd, create_service, wait_for_running
 
@@ -31,13 +30,30 @@ CPU_TARGET_MS = 20.0
 AGENT = str(Path(sys.executable).with_name("swarmgauge-agent"))
 
 
+# A forked child inherits its parent's peak RSS in ru_maxrss (Linux keeps the
+# larger across exec), so the run is forked from a small launcher, not from this
+# process, which holds a Docker client and a broker.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def peak_rss_kib(argv: list[str], env: dict[str, str]) -> int:
-    """Peak resident memory of one run of argv, from the kernel's accounting of it."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{argv} failed")
-    return usage.ru_maxrss
+    """Peak resident memory of one run of argv, in KiB, from the kernel's accounting."""
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", LAUNCHER, *argv], env=env, capture_output=True, text=True
+    ).stdout.split()
+    if len(out) != 2 or out[1] != "0":
+        raise SystemExit(f"{argv} failed: {out}")
+    return int(out[0])
 
 
 def cpu_seconds_of(pid: int) -> float:
@@ -74,18 +90,18 @@ def main() -> int:
         )
         failed |= ratio > RSS_TARGET
 
-        swarm = SwarmSampler(
-            lambda: docker.APIClient(base_url=daemon.base_url, version="auto", timeout=5),
-            base_url=daemon.base_url,
+        # the agent's own sampler, as the long-running agent makes it (leader view)
+        swarm = make_swarm_sampler(
+            load_agent_config(["--docker-host", daemon.base_url], {}), cluster="leader"
         )
         host = HostSampler()
         take_sample(host, swarm, 8)  # connect and warm up
         ours, dockerds = [], []
         assert daemon.proc is not None
         for _ in range(SAMPLES):
-            d0, c0 = cpu_seconds_of(daemon.proc.pid), time.process_time()
+            d0, c0 = cpu_seconds_of(daemon.proc.pid), time.thread_time()
             sample = take_sample(host, swarm, 8)
-            ours.append((time.process_time() - c0) * 1000)
+            ours.append((time.thread_time() - c0) * 1000)
             dockerds.append((cpu_seconds_of(daemon.proc.pid) - d0) * 1000)
         assert sample.swarm.tasks_running == TASKS and sample.swarm.cluster is not None
         swarm.close()

@@ -1,0 +1,133 @@
+"""Agent budget (issue 3): CPU and memory of the running agent beside node_exporter.
+
+    .venv/bin/python -m tests.benchmarks.bench_publish [SECONDS]   (root; default 60)
+
+Both run for the same span on the same machine: the agent at a 1 s interval on a
+manager with 20 running tasks, publishing to a real mosquitto; Prometheus
+node_exporter (Debian's prometheus-node-exporter) scraped once a second. Prints
+CPU share and peak RSS of each and the ratio; exits 1 when the agent's CPU is over
+half of node_exporter's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.helpers import AGENT, clean_env
+from tests.peers.broker import Broker
+from tests.peers.dockerd import Dockerd, create_service, wait_for_running
+from tests.peers.net import free_port, wait_for_port
+
+TASKS = 20
+TARGET = 0.5
+EXPORTER = "prometheus-node-exporter"
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time of all the process's threads, in ns precision (schedstat), as seconds.
+
+    /proc/PID/stat counts whole clock ticks to whoever runs when a tick lands, which
+    overbills a process that wakes on timers; the scheduler's runtime does not.
+    """
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+    return total / 1e9
+
+
+def wakeups(pid: int) -> int:
+    """Context switches (voluntary + involuntary) of all the process's threads."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        for line in Path(f"/proc/{pid}/task/{tid}/status").read_text().splitlines():
+            if "ctxt_switches" in line:
+                total += int(line.split()[1])
+    return total
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    duration_s = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    exporter_bin = subprocess.run(["which", EXPORTER], capture_output=True, text=True).stdout
+    if not exporter_bin.strip():
+        raise SystemExit(f"{EXPORTER} not installed (apt-get install {EXPORTER})")
+    work = Path(tempfile.mkdtemp(prefix="sg-bench-"))
+    with Dockerd() as daemon, Broker(work) as broker:
+        create_service(daemon.client, "load", ["sleep", "3600"], replicas=TASKS)
+        if not wait_for_running(daemon.client, "load", TASKS, timeout_s=120):
+            raise SystemExit("the tasks did not start")
+        port = free_port()
+        exporter = subprocess.Popen(
+            [EXPORTER, f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        agent = subprocess.Popen(
+            [
+                *AGENT,
+                "--interval",
+                "1",
+                "--broker",
+                broker.url,
+                "--docker-host",
+                daemon.base_url,
+                "--display",
+                "none",
+            ],
+            env=clean_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            if not wait_for_port(port, 15):
+                raise SystemExit("node_exporter did not listen")
+            time.sleep(3)  # both past start-up
+            a0, e0, t0 = cpu_s(agent.pid), cpu_s(exporter.pid), time.monotonic()
+            aw0, ew0 = wakeups(agent.pid), wakeups(exporter.pid)
+            scrapes = 0
+            while time.monotonic() - t0 < duration_s:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    r.read()
+                scrapes += 1
+                time.sleep(max(0.0, t0 + scrapes - time.monotonic()))
+            span = time.monotonic() - t0
+            agent_share = (cpu_s(agent.pid) - a0) / span
+            exporter_share = (cpu_s(exporter.pid) - e0) / span
+            agent_rss, exporter_rss = peak_rss_mib(agent.pid), peak_rss_mib(exporter.pid)
+            agent_wakes = (wakeups(agent.pid) - aw0) / span
+            exporter_wakes = (wakeups(exporter.pid) - ew0) / span
+        finally:
+            for proc in (agent, exporter):
+                proc.terminate()
+                proc.wait(timeout=10)
+    ratio = agent_share / exporter_share if exporter_share else float("inf")
+    print(f"{span:.0f} s, {TASKS} running tasks, agent at 1 s interval, {scrapes} scrapes")
+    print(
+        f"agent:         CPU {agent_share * 100:.3f} % of one core, "
+        f"peak RSS {agent_rss:.1f} MiB, {agent_wakes:.1f} context switches/s"
+    )
+    print(
+        f"node_exporter: CPU {exporter_share * 100:.3f} % of one core, "
+        f"peak RSS {exporter_rss:.1f} MiB, {exporter_wakes:.1f} context switches/s"
+    )
+    print(
+        f"  CPU ratio agent / node_exporter {ratio:.3f} (target ≤ {TARGET}): "
+        f"{'ok' if ratio <= TARGET else 'OVER'}"
+    )
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
