@@ -37,6 +37,7 @@ class Watcher:
         client_id: str = "test-watcher",
         auth: tuple[str, str] | None = None,
         ca_file: Path | None = None,
+        client_cert: tuple[Path, Path] | None = None,
     ):
         self.messages: list[Received] = []
         self.invalid: list[str] = []  # payloads that failed their JSON Schema
@@ -48,7 +49,12 @@ class Watcher:
         if auth is not None:
             self._client.username_pw_set(*auth)
         if ca_file is not None:
-            self._client.tls_set(ca_certs=str(ca_file))
+            cert, key = client_cert or (None, None)
+            self._client.tls_set(
+                ca_certs=str(ca_file),
+                certfile=str(cert) if cert else None,
+                keyfile=str(key) if key else None,
+            )
         self._client.connect(host, port, keepalive=30)
         self._client.loop_start()
 

@@ -190,6 +190,44 @@ def test_tls_with_the_right_and_the_wrong_ca(tmp_path: Path) -> None:
             assert watch.invalid == []
 
 
+@needs_mosquitto
+def test_tls_with_a_client_certificate(tmp_path: Path) -> None:
+    ca, ca_key, ca_cert = make_ca(tmp_path, "workshop-ca")
+    crt, key = make_server_cert(tmp_path, ca_key, ca_cert)
+    client_crt, client_key = make_server_cert(tmp_path, ca_key, ca_cert, name="agent")
+    port = free_port()
+    extra = (
+        f"listener {port} 127.0.0.1\ncafile {ca}\ncertfile {crt}\nkeyfile {key}\n"
+        "require_certificate true\n"
+    )
+    with Broker(tmp_path, port=port, extra_config=extra) as broker:
+        url = f"mqtts://127.0.0.1:{broker.port}"
+        args = agent_args(url, "--interval", "1", "--ca-file", str(ca))
+        with AgentProcess(
+            [*args, "--cert-file", str(client_crt), "--key-file", str(client_key)],
+            tmp_path / "agent.log",
+        ) as agent:
+            with Watcher(
+                broker.host, broker.port, STATE, ca_file=ca, client_cert=(client_crt, client_key)
+            ) as watch:
+                assert watch.wait_for(topic_is(STATE), 15), agent.log()
+        with AgentProcess(args, tmp_path / "nocert.log") as nocert:
+            time.sleep(2)
+            assert nocert.alive() and "connected to" not in nocert.log()
+            assert "Traceback" not in nocert.log()
+
+
+def test_broker_none_runs_without_mqtt(tmp_path: Path) -> None:
+    agent = AgentProcess(agent_args("none", "--interval", "1"), tmp_path / "a.log").start()
+    try:
+        assert wait_until(lambda: "n1: strain" in agent.log(), 10), agent.log()
+        agent.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        assert agent.proc.wait(timeout=5) == 0  # type: ignore[union-attr]
+    finally:
+        agent.stop()
+    assert "MQTT" not in agent.log()
+
+
 def test_missing_ca_file_is_a_bad_flag(tmp_path: Path) -> None:
     result = run_agent(["--broker", "mqtts://127.0.0.1", "--ca-file", str(tmp_path / "nope.crt")])
     assert result.returncode == 2

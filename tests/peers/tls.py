@@ -48,9 +48,14 @@ def make_ca(
 
 
 def make_server_cert(
-    directory: Path, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate
+    directory: Path,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    name: str = "server",
 ) -> tuple[Path, Path]:
-    """server.crt and server.key for 127.0.0.1 and localhost, signed by the CA."""
+    """NAME.crt and NAME.key for 127.0.0.1 and localhost, signed by the CA.
+
+    The same certificate serves as a client certificate for mutual TLS."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -69,7 +74,7 @@ def make_server_cert(
         )
         .sign(ca_key, hashes.SHA256())
     )
-    crt, key_path = directory / "server.crt", directory / "server.key"
+    crt, key_path = directory / f"{name}.crt", directory / f"{name}.key"
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     _write_key(key, key_path)
     return crt, key_path
