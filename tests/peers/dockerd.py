@@ -164,7 +164,8 @@ class Dockerd:
                     self.proc.wait()
             self.proc = None
         self._unmount_all()
-        if not self._had_gwbridge and Path("/sys/class/net/docker_gwbridge").exists():
+        gwbridge = Path("/sys/class/net/docker_gwbridge")
+        if not self._had_gwbridge and gwbridge.exists() and shutil.which("ip"):
             subprocess.run(["ip", "link", "del", "docker_gwbridge"], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
