@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from agent.broker_url import BrokerUrl, parse_broker_url
 from agent.docker_http import check_docker_host
 from agent.errors import ConfigError
+from agent.frames import Thresholds
 from agent.options import (
     Option,
     fraction,
@@ -22,6 +23,7 @@ from agent.options import (
 from agent.strain import DEFAULT_TASK_CAPACITY
 
 DISPLAYS = ("auto", "blinkt", "sysfs", "terminal", "none")
+LED_MODES = ("strain", "tasks")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -50,6 +52,10 @@ class AgentConfig:
     docker_host: str | None  # None: Docker not read
     docker_timeout_s: float
     log_level: str
+    led_mode: str = "strain"
+    thresholds: Thresholds = Thresholds()
+    sysfs_gpio: str = "/sys/class/gpio"
+    gpiomem: str = "/dev/gpiomem"
     keepalive_s: int = 30
     ca_file: str | None = None
     cert_file: str | None = None
@@ -77,6 +83,11 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
         Option(
             "--display", one_of(*DISPLAYS), "auto", f"LED backend: {'|'.join(DISPLAYS)}", "NAME"
         ),
+        Option("--led-mode", one_of(*LED_MODES), "strain", "LEDs show: strain|tasks", "MODE"),
+        Option("--amber-at", fraction, 0.5, "strain where the bar turns amber", "0..1"),
+        Option("--red-at", fraction, 0.75, "strain where the bar turns red", "0..1"),
+        Option("--sysfs-gpio", text_value, "/sys/class/gpio", "sysfs GPIO folder", "PATH"),
+        Option("--gpiomem", text_value, "/dev/gpiomem", "GPIO memory device for blinkt", "PATH"),
         Option(
             "--broker",
             parse_broker_url,
@@ -133,6 +144,10 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         argv,
         environ,
     )
+    if not v["amber_at"] < v["red_at"]:
+        raise ConfigError(
+            f"--amber-at ({v['amber_at']:g}) must be below --red-at ({v['red_at']:g})"
+        )
     docker_host = None if v["docker_host"].lower() == "none" else v["docker_host"]
     if docker_host is not None:
         try:
@@ -151,6 +166,10 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         docker_host=docker_host,
         docker_timeout_s=v["docker_timeout"],
         log_level=v["log_level"],
+        led_mode=v["led_mode"],
+        thresholds=Thresholds(v["amber_at"], v["red_at"]),
+        sysfs_gpio=v["sysfs_gpio"],
+        gpiomem=v["gpiomem"],
         keepalive_s=v["keepalive"],
         ca_file=v["ca_file"],
         cert_file=v["cert_file"],

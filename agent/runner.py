@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
 from agent.cli import docker_connect, make_swarm_sampler
 from agent.config import AgentConfig
+from agent.display import Display, DisplayError, open_display
 from agent.events import ContainerEvents
+from agent.frames import frame_for
 from agent.host import HostSampler
 from agent.publisher import Publisher, TlsFiles
 from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
@@ -59,8 +62,9 @@ def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
 class Agent:
     """Samples, publishes and shows one node until stopped."""
 
-    def __init__(self, config: AgentConfig) -> None:
+    def __init__(self, config: AgentConfig, display: Display) -> None:
         self.config = config
+        self.display = display
         self.host = HostSampler()
         self.swarm = make_swarm_sampler(config, cluster="leader")  # only the leader publishes it
         self.wake = threading.Event()
@@ -97,8 +101,17 @@ class Agent:
                         )
                     )
                 self.publisher.start()
+        frame = frame_for(
+            self.config.led_mode,
+            strain=sample.strain.value,
+            tasks_by_service=sample.swarm.tasks_by_service,
+            docker_ok=sample.swarm.ok,
+            brightness=self.config.brightness,
+            thresholds=self.config.thresholds,
+        )
+        self.display.show(frame)  # writes nothing when the frame is unchanged
         node_state, cluster_state = sample_messages(
-            sample, self.node, self.config.capacity, self.config.interval_s
+            sample, self.node, self.config.capacity, self.config.interval_s, leds=frame
         )
         if self.publisher is not None:
             # only the Swarm leader's agent speaks for the cluster
@@ -116,23 +129,33 @@ class Agent:
             self._summary = summary
 
     def shutdown(self) -> None:
-        """Stop sampling, then say offline and disconnect. Each step is bounded in time."""
+        """Stop sampling, clear the LEDs, say offline, disconnect. Each step is bounded."""
         self.stopping.set()
         self.wake.set()
         if self.events is not None:
             self.events.close()
+        self.display.close()  # clears; a step still running can no longer draw
         if self.publisher is not None:
             self.publisher.close(timeout_s=1.0)
         self.swarm.close()
 
 
 def run(config: AgentConfig) -> int:
+    try:
+        display = open_display(
+            config.display, gpiomem=Path(config.gpiomem), sysfs_root=Path(config.sysfs_gpio)
+        )
+    except DisplayError as exc:
+        print(f"swarmgauge-agent: error: --display {config.display}: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     install_stop_handlers(stop)
-    agent = Agent(config)
-    worker = threading.Thread(target=agent.loop, name="sampler", daemon=True)
-    worker.start()
-    stop.wait()
-    agent.shutdown()
+    agent = Agent(config, display)
+    try:
+        worker = threading.Thread(target=agent.loop, name="sampler", daemon=True)
+        worker.start()
+        stop.wait()
+    finally:  # SIGTERM, SIGINT, or a fatal error: the LEDs go dark either way
+        agent.shutdown()
     log.info("stopped")
     return 0

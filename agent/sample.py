@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.frames import Frame
 from agent.host import HostReading, HostSampler
 from agent.names import safe_name
 from agent.snapshot import cluster_snapshot, node_snapshot
@@ -46,7 +47,7 @@ def resolve_node_name(given: str | None, swarm: SwarmReading) -> str:
 
 
 def sample_messages(
-    sample: Sample, node: str, capacity: int, interval_s: float
+    sample: Sample, node: str, capacity: int, interval_s: float, leds: Frame | None = None
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The node snapshot, and the cluster snapshot where this node sees the cluster."""
     node_state = node_snapshot(
@@ -56,6 +57,7 @@ def sample_messages(
         swarm=sample.swarm,
         strain=sample.strain,
         interval_s=interval_s,
+        leds=leds,
     )
     cluster = sample.swarm.cluster
     if cluster is None:

@@ -44,6 +44,7 @@ def test_late_subscriber_gets_retained_state_and_online(broker: Broker, tmp_path
             assert online is not None and online.retain
             assert state is not None and state.retain
             assert state.json()["node"] == "n1"
+            assert len(state.json()["leds"]) == 8  # the frame shown, even with --display none
             assert late.invalid == [] and early.invalid == []
         assert agent.alive()
 

@@ -1,0 +1,121 @@
+"""LED frames: eight pixels as pure functions of a node's snapshot.
+
+A pixel is (r, g, b, brightness): r, g, b from 0 to 255, brightness from 0 to 1.
+Pixel 0 is the first on the Blinkt (next to the header's end).
+
+Modes:
+- strain: a bar graph of the node's strain, each pixel coloured by its position
+  (green below --amber-at, amber below --red-at, red above); the last lit pixel
+  glows in proportion to the part of it that is reached, in quarter steps, so
+  that the jitter of an idle node's load does not rewrite the LEDs every sample.
+- tasks: one pixel per running task, services in name order, each service in a
+  colour of its own that stays the same everywhere (taken from its name); with more
+  than eight tasks the last pixel is white: "and more".
+In both, when Docker cannot be read, the last pixel is blue (unless the bar lights
+it): the node is shown on host load alone.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+NUM_PIXELS = 8
+Pixel = tuple[int, int, int, float]
+Frame = tuple[Pixel, ...]
+
+OFF: Pixel = (0, 0, 0, 0.0)
+GREEN = (0, 255, 0)
+AMBER = (255, 140, 0)
+RED = (255, 0, 0)
+WHITE = (255, 255, 255)
+BLUE = (0, 0, 255)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where the bar turns amber and red, as strain fractions (0 < amber < red ≤ 1)."""
+
+    amber_at: float = 0.5
+    red_at: float = 0.75
+
+
+def position_colour(index: int, thresholds: Thresholds) -> tuple[int, int, int]:
+    """The colour of bar pixel `index` (0 to 7): by the strain where it starts."""
+    start = index / NUM_PIXELS
+    if start < thresholds.amber_at:
+        return GREEN
+    if start < thresholds.red_at:
+        return AMBER
+    return RED
+
+
+def _scaled(rgb: tuple[int, int, int], fraction: float) -> tuple[int, int, int]:
+    r, g, b = rgb
+    return (round(r * fraction), round(g * fraction), round(b * fraction))
+
+
+def strain_frame(
+    strain: float, brightness: float, thresholds: Thresholds = Thresholds(), docker_ok: bool = True
+) -> Frame:
+    """The bar graph for strain (0 to 1) at brightness (0 to 1)."""
+    lit = max(0.0, min(1.0, strain)) * NUM_PIXELS
+    pixels: list[Pixel] = []
+    for i in range(NUM_PIXELS):
+        # how much of pixel i the bar covers, to the nearest quarter
+        reached = round(max(0.0, min(1.0, lit - i)) * 4) / 4
+        if reached <= 0.0:
+            pixels.append(OFF)
+        else:
+            pixels.append((*_scaled(position_colour(i, thresholds), reached), brightness))
+    return _docker_sign(pixels, brightness, docker_ok)
+
+
+def service_colour(name: str) -> tuple[int, int, int]:
+    """A bright colour of the service's own, the same on every node and every run."""
+    hue = (zlib.crc32(name.encode()) % 360) / 360.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 1.0, 1.0)
+    return (round(r * 255), round(g * 255), round(b * 255))
+
+
+def tasks_frame(
+    tasks_by_service: Mapping[str, int], brightness: float, docker_ok: bool = True
+) -> Frame:
+    """One pixel per running task; white on the last pixel when there are more than 8."""
+    colours = [
+        service_colour(name)
+        for name in sorted(tasks_by_service)
+        for _ in range(tasks_by_service[name])
+    ]
+    pixels: list[Pixel] = [(*rgb, brightness) for rgb in colours[:NUM_PIXELS]]
+    if len(colours) > NUM_PIXELS:
+        pixels[-1] = (*WHITE, brightness)
+    pixels += [OFF] * (NUM_PIXELS - len(pixels))
+    return _docker_sign(pixels, brightness, docker_ok)
+
+
+def _docker_sign(pixels: list[Pixel], brightness: float, docker_ok: bool) -> Frame:
+    if not docker_ok and pixels[-1] == OFF:
+        pixels[-1] = (*BLUE, brightness)
+    return tuple(pixels)
+
+
+def blank_frame() -> Frame:
+    return (OFF,) * NUM_PIXELS
+
+
+def frame_for(
+    mode: str,
+    *,
+    strain: float,
+    tasks_by_service: Mapping[str, int],
+    docker_ok: bool,
+    brightness: float,
+    thresholds: Thresholds,
+) -> Frame:
+    """The frame for --led-mode strain or tasks."""
+    if mode == "tasks":
+        return tasks_frame(tasks_by_service, brightness, docker_ok)
+    return strain_frame(strain, brightness, thresholds, docker_ok)
