@@ -17,6 +17,7 @@ from types import FrameType
 from agent.cli import docker_connect, make_swarm_sampler
 from agent.config import AgentConfig
 from agent.display import Display, DisplayError, open_display
+from agent.display.terminal import TerminalDisplay
 from agent.events import ContainerEvents
 from agent.frames import frame_for
 from agent.host import HostSampler
@@ -148,6 +149,8 @@ def run(config: AgentConfig) -> int:
     except DisplayError as exc:
         print(f"swarmgauge-agent: error: --display {config.display}: {exc}", file=sys.stderr)
         return 2
+    if isinstance(display, TerminalDisplay) and display.tty:
+        display.keep_below_logs(logging.getLogger())
     stop = threading.Event()
     install_stop_handlers(stop)
     agent = Agent(config, display)

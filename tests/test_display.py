@@ -4,6 +4,7 @@ the sysfs backend on a temp /sys/class/gpio tree, the terminal, and `auto`."""
 from __future__ import annotations
 
 import importlib
+import logging
 import io
 import sys
 from collections.abc import Iterator
@@ -173,3 +174,17 @@ def test_auto_falls_back_to_terminal_then_none(
 def test_named_backend_that_cannot_run_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DisplayError, match="cannot open"):
         open_display("blinkt", gpiomem=tmp_path / "none")
+
+
+def test_terminal_keeps_log_lines_above_the_led_row() -> None:
+    out = FakeTty()
+    display = TerminalDisplay(out, truecolor=True)
+    logger = logging.getLogger("test.terminal.logs")
+    logger.propagate = False
+    logger.handlers = [logging.StreamHandler(out)]
+    display.keep_below_logs(logger)
+    display.show(strain_frame(1.0, 0.1))
+    row = out.getvalue()
+    logger.warning("broker gone")
+    # the row is cleared, the log line printed, the row drawn again below it
+    assert out.getvalue() == row + "\r\x1b[K" + "broker gone\n" + row

@@ -6,6 +6,7 @@ the 256-colour palette elsewhere); on anything else, one plain line per change.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TextIO
 
@@ -41,6 +42,11 @@ class TerminalDisplay(Display):
         self._tty = stream.isatty() if tty is None else tty
         colorterm = os.environ.get("COLORTERM", "").lower()
         self._truecolor = colorterm in ("truecolor", "24bit") if truecolor is None else truecolor
+        self._row = ""  # the LED row as last drawn on the TTY
+
+    @property
+    def tty(self) -> bool:
+        return self._tty
 
     def _write(self, frame: Frame) -> None:
         if not self._tty:
@@ -53,10 +59,41 @@ class TerminalDisplay(Display):
                 else "\x1b[38;5;236m" + BLOCK
                 for r, g, b, _ in frame
             ]
-            self._stream.write("\r" + " ".join(cells) + RESET + "\x1b[K")
+            self._row = "\r" + " ".join(cells) + RESET + "\x1b[K"
+            self._stream.write(self._row)
         self._stream.flush()
+
+    def keep_below_logs(self, logger: logging.Logger) -> None:
+        """Log lines on the same terminal go above the LED row, which is drawn again."""
+        logger.handlers = [_AboveTheRow(h, self) for h in logger.handlers]
+
+    def _lift(self) -> None:
+        with self._lock:
+            if self._row:
+                self._stream.write("\r\x1b[K")
+                self._stream.flush()
+
+    def _redraw(self) -> None:
+        with self._lock:
+            if self._row and not self._closed:
+                self._stream.write(self._row)
+                self._stream.flush()
 
     def _release(self) -> None:
         if self._tty:
             self._stream.write("\n")
             self._stream.flush()
+
+
+class _AboveTheRow(logging.Handler):
+    """Wraps a log handler: clear the LED row, log, draw the row again."""
+
+    def __init__(self, inner: logging.Handler, display: TerminalDisplay) -> None:
+        super().__init__(inner.level)
+        self._inner = inner
+        self._display = display
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._display._lift()
+        self._inner.handle(record)
+        self._display._redraw()
