@@ -65,6 +65,31 @@ class AgentConfig:
     discovery_prefix: str = "homeassistant"
 
 
+def mqtt_options() -> list[Option]:
+    """The broker connection, the same for the agent and the gauge."""
+    return [
+        Option(
+            "--broker",
+            parse_broker_url,
+            parse_broker_url("mqtt://localhost:1883"),
+            "mqtt://[user[:password]@]host[:port], mqtts://… for TLS, or none",
+            "URL",
+        ),
+        Option("--prefix", topic_prefix, "swarmgauge", "MQTT topic prefix", "PREFIX"),
+        Option("--keepalive", whole_at_least(5), 30, "MQTT keepalive in seconds", "SECONDS"),
+        Option("--ca-file", readable_file, None, "CA certificate(s) for mqtts://", "PATH"),
+        Option("--cert-file", readable_file, None, "client certificate for mqtts://", "PATH"),
+        Option("--key-file", readable_file, None, "client key for mqtts://", "PATH"),
+        Option(
+            "--broker-password-file",
+            readable_file,
+            None,
+            "file holding the broker password (Docker secrets)",
+            "PATH",
+        ),
+    ]
+
+
 def agent_options(environ: Mapping[str, str]) -> list[Option]:
     docker_default = environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return [
@@ -88,25 +113,7 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
         Option("--red-at", fraction, 0.75, "strain where the bar turns red", "0..1"),
         Option("--sysfs-gpio", text_value, "/sys/class/gpio", "sysfs GPIO folder", "PATH"),
         Option("--gpiomem", text_value, "/dev/gpiomem", "GPIO memory device for blinkt", "PATH"),
-        Option(
-            "--broker",
-            parse_broker_url,
-            parse_broker_url("mqtt://localhost:1883"),
-            "mqtt://[user[:password]@]host[:port], mqtts://… for TLS, or none",
-            "URL",
-        ),
-        Option("--prefix", topic_prefix, "swarmgauge", "MQTT topic prefix", "PREFIX"),
-        Option("--keepalive", whole_at_least(5), 30, "MQTT keepalive in seconds", "SECONDS"),
-        Option("--ca-file", readable_file, None, "CA certificate(s) for mqtts://", "PATH"),
-        Option("--cert-file", readable_file, None, "client certificate for mqtts://", "PATH"),
-        Option("--key-file", readable_file, None, "client key for mqtts://", "PATH"),
-        Option(
-            "--broker-password-file",
-            readable_file,
-            None,
-            "file holding the broker password (Docker secrets)",
-            "PATH",
-        ),
+        *mqtt_options(),
         Option("--no-discovery", switch, False, "no Home Assistant discovery", switch=True),
         Option(
             "--discovery-prefix", topic_prefix, "homeassistant", "Home Assistant's prefix", "PREFIX"

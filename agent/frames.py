@@ -42,6 +42,9 @@ class Thresholds:
     red_at: float = 0.75
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 def position_colour(index: int, thresholds: Thresholds) -> tuple[int, int, int]:
     """The colour of bar pixel `index` (0 to 7): by the strain where it starts."""
     start = index / NUM_PIXELS
@@ -58,7 +61,10 @@ def _scaled(rgb: tuple[int, int, int], fraction: float) -> tuple[int, int, int]:
 
 
 def strain_frame(
-    strain: float, brightness: float, thresholds: Thresholds = Thresholds(), docker_ok: bool = True
+    strain: float,
+    brightness: float,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    docker_ok: bool = True,
 ) -> Frame:
     """The bar graph for strain (0 to 1) at brightness (0 to 1)."""
     lit = max(0.0, min(1.0, strain)) * NUM_PIXELS

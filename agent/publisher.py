@@ -11,47 +11,17 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import ssl
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.broker_url import BrokerUrl
+from agent.mqtt_client import TlsFiles, describe_connect_error, new_client
 from agent.topics import OFFLINE, ONLINE, Topics
 
 log = logging.getLogger("agent.mqtt")
-
-
-@dataclass(frozen=True)
-class TlsFiles:
-    ca_file: str | None = None  # None: the system's CA certificates
-    cert_file: str | None = None
-    key_file: str | None = None
-
-
-def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:
-    """One line saying why the broker could not be reached."""
-    where = f"{broker.host}:{broker.port}"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return (
-            f"TLS: the broker's certificate is not trusted ({exc.verify_message}); check --ca-file"
-        )
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS handshake with {where} failed ({exc.reason or exc})"
-    if isinstance(exc, ConnectionRefusedError):
-        return f"no broker listening at {where}"
-    if isinstance(exc, socket.gaierror):
-        return f"cannot resolve broker host {broker.host!r}"
-    if isinstance(exc, TimeoutError):
-        return f"broker at {where} did not answer"
-    if isinstance(exc, OSError):
-        return f"cannot reach broker at {where}: {exc.strerror or exc}"
-    return f"cannot reach broker at {where}"
 
 
 class Publisher:
@@ -81,14 +51,8 @@ class Publisher:
         self._discovery: list[tuple[str, str]] = []
         self._problem: str | None = None
 
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        c = new_client(broker, client_id, tls, password, reconnect_max_s)
         c.will_set(topics.availability, OFFLINE, qos=1, retain=True)
-        if broker.username:
-            c.username_pw_set(broker.username, password or broker.password)
-        if broker.tls:
-            t = tls or TlsFiles()
-            c.tls_set(ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file)
-        c.reconnect_delay_set(min_delay=1, max_delay=max(1, reconnect_max_s))
         c.on_connect = self._on_connect
         c.on_connect_fail = self._on_connect_fail
         c.on_disconnect = self._on_disconnect

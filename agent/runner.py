@@ -21,7 +21,8 @@ from agent.display.terminal import TerminalDisplay
 from agent.events import ContainerEvents
 from agent.frames import frame_for
 from agent.host import HostSampler
-from agent.publisher import Publisher, TlsFiles
+from agent.mqtt_client import TlsFiles, read_password_file
+from agent.publisher import Publisher
 from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
 from agent.topics import Topics, discovery_messages
 
@@ -45,16 +46,13 @@ def install_stop_handlers(stop: threading.Event) -> None:
 def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
     if config.broker is None:
         return None
-    password = None
-    if config.broker_password_file:
-        password = Path(config.broker_password_file).read_text().rstrip("\r\n")
     return Publisher(
         config.broker,
         Topics(config.prefix, node),
         client_id=f"swarmgauge-agent-{node}",
         keepalive_s=config.keepalive_s,
         tls=TlsFiles(config.ca_file, config.cert_file, config.key_file),
-        password=password,
+        password=read_password_file(config.broker_password_file),
         reconnect_max_s=max(1, min(30, round(config.interval_s))),
         discovery_prefix=config.discovery_prefix if config.discovery else None,
     )

@@ -1,1 +1,1 @@
-"""swarmgauge gauge: shows the whole Swarm's strain (issue 5 builds it)."""
+"""swarmgauge gauge: follows every node over MQTT and shows the whole Swarm's strain."""

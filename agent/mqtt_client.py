@@ -1,0 +1,63 @@
+"""A paho-mqtt 2.x client set up from a broker URL: auth, TLS, back-off (agent and gauge)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from agent.broker_url import BrokerUrl
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: str | None = None  # None: the system's CA certificates
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:
+    """One line saying why the broker could not be reached."""
+    where = f"{broker.host}:{broker.port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS: the broker's certificate is not trusted ({exc.verify_message}); check --ca-file"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake with {where} failed ({exc.reason or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"no broker listening at {where}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve broker host {broker.host!r}"
+    if isinstance(exc, TimeoutError):
+        return f"broker at {where} did not answer"
+    if isinstance(exc, OSError):
+        return f"cannot reach broker at {where}: {exc.strerror or exc}"
+    return f"cannot reach broker at {where}"
+
+
+def read_password_file(path: str | None) -> str | None:
+    """The password in a file (Docker secrets), without its line end; None without a file."""
+    return Path(path).read_text().rstrip("\r\n") if path else None
+
+
+def new_client(
+    broker: BrokerUrl,
+    client_id: str,
+    tls: TlsFiles | None = None,
+    password: str | None = None,
+    reconnect_max_s: int = 30,
+) -> mqtt.Client:
+    """A client with callback API v2; paho retries with back-off from 1 s to reconnect_max_s."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    if broker.username:
+        c.username_pw_set(broker.username, password or broker.password)
+    if broker.tls:
+        t = tls or TlsFiles()
+        c.tls_set(ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file)
+    c.reconnect_delay_set(min_delay=1, max_delay=max(1, reconnect_max_s))
+    return c

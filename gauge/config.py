@@ -1,0 +1,134 @@
+"""The gauge's settings: flags, SWARMGAUGE_* variables, defaults for a workshop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from agent.broker_url import BrokerUrl
+from agent.config import DISPLAYS, LOG_LEVELS, mqtt_options
+from agent.errors import ConfigError
+from agent.frames import Thresholds
+from agent.options import Option, fraction, one_of, parse_options, positive_float
+
+
+def pin(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("must be a GPIO number (BCM)") from None
+    if not 0 <= value <= 53:
+        raise ValueError("must be a GPIO number from 0 to 53 (BCM)")
+    return value
+
+
+def pins(text: str) -> tuple[int, ...]:
+    values = tuple(pin(p) for p in text.replace(",", " ").split())
+    if not values:
+        raise ValueError("must list GPIO numbers, like 5,6,13,19,26")
+    return values
+
+
+def angle(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("must be an angle in degrees") from None
+    if not -360 <= value <= 360:
+        raise ValueError("must be from -360 to 360 degrees")
+    return value
+
+
+def http_address(text: str) -> tuple[str, int] | None:
+    value = text.strip()
+    if value.lower() == "none":
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT (like 127.0.0.1:8080) or none")
+    return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
+class GaugeConfig:
+    broker: BrokerUrl | None
+    prefix: str
+    keepalive_s: int
+    ca_file: str | None
+    cert_file: str | None
+    key_file: str | None
+    broker_password_file: str | None
+    stale_after_s: float
+    http: tuple[str, int] | None
+    needle_pin: int | None
+    min_angle: float
+    max_angle: float
+    bar_pins: tuple[int, ...]
+    alarm_pin: int | None
+    alarm_at: float
+    display: str
+    brightness: float
+    thresholds: Thresholds
+    log_level: str
+
+
+def gauge_options() -> list[Option]:
+    return [
+        *mqtt_options(),
+        Option(
+            "--stale-after",
+            positive_float,
+            15.0,
+            "seconds before a silent node is stale",
+            "SECONDS",
+        ),
+        Option("--http", http_address, ("127.0.0.1", 8080), "web view HOST:PORT, or none", "ADDR"),
+        Option("--needle-pin", pin, None, "servo signal pin (BCM)", "GPIO"),
+        Option("--min-angle", angle, -90.0, "needle angle at strain 0", "DEGREES"),
+        Option("--max-angle", angle, 90.0, "needle angle at strain 1", "DEGREES"),
+        Option("--bar-pins", pins, (), "LED bar graph pins, lowest first", "GPIO,…"),
+        Option("--alarm-pin", pin, None, "alarm LED pin (BCM)", "GPIO"),
+        Option("--alarm-at", fraction, 0.9, "cluster strain that lights the alarm", "0..1"),
+        Option("--display", one_of(*DISPLAYS), "none", "a Blinkt with one pixel per node", "NAME"),
+        Option("--brightness", fraction, 0.1, "Blinkt brightness cap", "0..1"),
+        Option("--amber-at", fraction, 0.5, "node strain shown amber", "0..1"),
+        Option("--red-at", fraction, 0.75, "node strain shown red", "0..1"),
+        Option("--log-level", one_of(*LOG_LEVELS), "info", "|".join(LOG_LEVELS), "LEVEL"),
+    ]
+
+
+def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) -> GaugeConfig:
+    v = parse_options(
+        "swarmgauge-gauge",
+        "Shows the whole Swarm's strain: a needle, LEDs and a live web page.",
+        gauge_options(),
+        argv,
+        environ,
+    )
+    if not v["amber_at"] < v["red_at"]:
+        raise ConfigError(
+            f"--amber-at ({v['amber_at']:g}) must be below --red-at ({v['red_at']:g})"
+        )
+    if v["min_angle"] == v["max_angle"]:
+        raise ConfigError("--min-angle and --max-angle must differ")
+    return GaugeConfig(
+        broker=v["broker"],
+        prefix=v["prefix"],
+        keepalive_s=v["keepalive"],
+        ca_file=v["ca_file"],
+        cert_file=v["cert_file"],
+        key_file=v["key_file"],
+        broker_password_file=v["broker_password_file"],
+        stale_after_s=v["stale_after"],
+        http=v["http"],
+        needle_pin=v["needle_pin"],
+        min_angle=v["min_angle"],
+        max_angle=v["max_angle"],
+        bar_pins=v["bar_pins"],
+        alarm_pin=v["alarm_pin"],
+        alarm_at=v["alarm_at"],
+        display=v["display"],
+        brightness=v["brightness"],
+        thresholds=Thresholds(v["amber_at"], v["red_at"]),
+        log_level=v["log_level"],
+    )

@@ -1,0 +1,218 @@
+"""The gauge process: MQTT in, cluster view in the middle, needle, LEDs and web out."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from agent.display import open_display
+from agent.mqtt_client import TlsFiles, describe_connect_error, new_client, read_password_file
+from gauge.config import GaugeConfig
+from gauge.outputs import TICK_S, Needle, Outputs
+from gauge.view import ClusterView, Rejected
+from gauge.web import Latest, WebView
+
+log = logging.getLogger("gauge")
+
+MIN_REFRESH_S = 0.2  # under a flood of messages, recompute the aggregate 5 times a second
+STALE_CHECK_S = 1.0
+
+
+class DropLog:
+    """Says that bad messages were dropped: at once, then at most every 30 s, with a count."""
+
+    def __init__(self, every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.every_s, self.clock = every_s, clock
+        self.dropped = 0
+        self._since_log = 0
+        self._logged_at: float | None = None
+
+    def note(self, topic: str, reason: str) -> None:
+        self.dropped += 1
+        self._since_log += 1
+        now = self.clock()
+        if self._logged_at is None or now - self._logged_at >= self.every_s:
+            log.warning(
+                "dropped %d bad message(s); latest on %s: %s", self._since_log, topic[:120], reason
+            )
+            self._logged_at, self._since_log = now, 0
+
+
+class Gauge:
+    def __init__(self, config: GaugeConfig, outputs: Outputs, latest: Latest) -> None:
+        self.config = config
+        self.outputs = outputs
+        self.latest = latest
+        self.view = ClusterView(config.prefix, config.stale_after_s)
+        self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self.drops = DropLog()
+        self.stopping = threading.Event()
+        self.snapshot: dict[str, Any] | None = None
+
+    # paho's thread: thin, never raises
+    def on_message(self, _client: Any, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.inbox.put((msg.topic, bytes(msg.payload)))
+
+    def take(self, topic: str, payload: bytes) -> bool:
+        try:
+            self.view.apply(topic, payload)
+            return True
+        except Rejected as why:
+            self.drops.note(topic, str(why))
+            return False
+
+    def refresh(self) -> None:
+        snapshot = self.view.snapshot()
+        if snapshot != self.snapshot:
+            self.snapshot = snapshot
+            self.outputs.show(snapshot)
+            self.latest.publish(snapshot)
+
+    def loop(self) -> None:
+        pending = False
+        last_refresh = 0.0
+        next_stale_check = 0.0
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            waits = [next_stale_check - now]
+            if pending:
+                waits.append(last_refresh + MIN_REFRESH_S - now)
+            if self.outputs.moving:
+                waits.append(TICK_S)
+            try:
+                item: tuple[str, bytes] | None = self.inbox.get(timeout=max(0.0, min(waits)))
+            except queue.Empty:
+                item = None
+            while item is not None:  # take everything that is waiting
+                pending |= self.take(*item)
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    item = None
+            now = time.monotonic()
+            if (pending and now - last_refresh >= MIN_REFRESH_S) or now >= next_stale_check:
+                self.refresh()
+                pending, last_refresh = False, now
+                next_stale_check = now + STALE_CHECK_S
+            self.outputs.tick()
+
+
+def make_outputs(config: GaugeConfig) -> Outputs:
+    needle = None
+    if config.needle_pin is not None:
+        needle = Needle(config.needle_pin, config.min_angle, config.max_angle)
+    blinkt = open_display(config.display) if config.display != "none" else None
+    return Outputs(
+        needle=needle,
+        bar_pins=config.bar_pins,
+        alarm_pin=config.alarm_pin,
+        alarm_at=config.alarm_at,
+        blinkt=blinkt,
+        brightness=config.brightness,
+        thresholds=config.thresholds,
+    )
+
+
+def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
+    broker = config.broker
+    if broker is None:
+        return None
+    client = new_client(
+        broker,
+        f"swarmgauge-gauge-{socket.gethostname()}",
+        TlsFiles(config.ca_file, config.cert_file, config.key_file),
+        read_password_file(config.broker_password_file),
+    )
+    problem: list[str | None] = [None]
+
+    def say(what: str | None) -> None:
+        if what != problem[0] and what is not None:
+            log.warning("MQTT: %s; retrying", what)
+        problem[0] = what
+
+    def on_connect(c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            say(f"broker {broker} refused the connection: {reason}")
+            return
+        say(None)
+        log.info("MQTT: connected to %s, following %s/#", broker, config.prefix)
+        c.subscribe(f"{config.prefix}/#", qos=1)
+
+    client.on_connect = on_connect
+    client.on_connect_fail = lambda _c, _u: say(describe_connect_error(sys.exc_info()[1], broker))
+    client.on_message = gauge.on_message
+    client.connect_async(broker.host, broker.port, config.keepalive_s)
+    return client
+
+
+class GaugeApp:
+    """The whole gauge, wired: start() it, close() it. Raises on outputs or a port it
+    cannot have (run() turns that into one line and exit status 2)."""
+
+    def __init__(self, config: GaugeConfig) -> None:
+        self.outputs = make_outputs(config)
+        self.latest = Latest()
+        self.web: WebView | None = None
+        if config.http is not None:
+            try:
+                self.web = WebView(*config.http, self.latest)
+            except OSError as exc:
+                self.outputs.close()
+                where = f"{config.http[0]}:{config.http[1]}"
+                raise ConfigError(f"--http {where}: {exc.strerror or exc}") from None
+        self.gauge = Gauge(config, self.outputs, self.latest)
+        self.client = make_subscriber(config, self.gauge)
+        self.worker = threading.Thread(target=self.gauge.loop, name="gauge", daemon=True)
+
+    def start(self) -> None:
+        if self.web is not None:
+            self.web.start()
+        self.worker.start()
+        if self.client is not None:
+            self.client.loop_start()
+
+    def close(self) -> None:
+        """Stop following, needle let go and LEDs off, web view closed."""
+        self.gauge.stopping.set()
+        if self.client is not None:
+            self.client.disconnect()
+            self.client.loop_stop()
+        self.worker.join(timeout=1.0)
+        self.outputs.close()
+        if self.web is not None:
+            self.web.close()
+
+
+def run(config: GaugeConfig) -> int:
+    try:
+        app = GaugeApp(config)
+    except ConfigError as exc:
+        print(f"swarmgauge-gauge: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # gpiozero's own errors (no PWM on a pin, a pin in use, …)
+        print(f"swarmgauge-gauge: error: outputs: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    app.start()
+    try:
+        stop.wait()
+    finally:
+        app.close()
+    return 0
