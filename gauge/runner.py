@@ -16,6 +16,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from agent.display import open_display
+from agent.errors import ConfigError
 from agent.mqtt_client import TlsFiles, describe_connect_error, new_client, read_password_file
 from gauge.config import GaugeConfig
 from gauge.outputs import TICK_S, Needle, Outputs
