@@ -4,8 +4,8 @@ the sysfs backend on a temp /sys/class/gpio tree, the terminal, and `auto`."""
 from __future__ import annotations
 
 import importlib
-import logging
 import io
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path

@@ -1,0 +1,199 @@
+"""The gauge against a real broker, with gpiozero's mock pins and its web view."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from agent.host import HostReading
+from agent.snapshot import node_snapshot
+from agent.strain import Strain
+from agent.swarm import SwarmReading
+from gauge.config import load_gauge_config
+from gauge.runner import GaugeApp
+from tests.helpers import validate
+from tests.peers.broker import Broker
+from tests.peers.net import free_port, wait_until
+
+
+def node_payload(name: str, strain: float, tasks: int = 1) -> bytes:
+    """A real node state, made by the agent's own snapshot function."""
+    host = HostReading(strain * 100, 0.1, 1, 10.0, None)
+    state = node_snapshot(
+        node=name,
+        now=datetime.now(UTC),
+        host=host,
+        swarm=SwarmReading(
+            ok=True, role="worker", tasks_by_service={"web": tasks} if tasks else {}
+        ),
+        strain=Strain(strain, strain, 0.1, tasks / 8),
+        interval_s=1.0,
+        leds=[(0, 255, 0, 0.1)] * 2 + [(0, 0, 0, 0.0)] * 6,
+    )
+    validate("node", state)
+    return json.dumps(state).encode()
+
+
+class Publisher:
+    def __init__(self, broker: Broker) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-nodes")
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: bytes, retain: bool = True) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def state(self, name: str, strain: float) -> None:
+        self.send(f"swarmgauge/node/{name}/state", node_payload(name, strain))
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def mock_pins() -> Iterator[Any]:
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
+    yield Device.pin_factory
+    Device.pin_factory.reset()
+    Device.pin_factory = None
+
+
+@pytest.fixture
+def nodes(broker: Broker) -> Iterator[Publisher]:
+    p = Publisher(broker)
+    yield p
+    p.close()
+
+
+def start_gauge(broker: Broker, *flags: str) -> GaugeApp:
+    args = ["--broker", broker.url, "--http", f"127.0.0.1:{free_port()}", *flags]
+    app = GaugeApp(load_gauge_config(args, {}))
+    app.start()
+    return app
+
+
+def api(app: GaugeApp) -> dict[str, Any]:
+    assert app.web is not None
+    with urllib.request.urlopen(app.web.url + "api/cluster", timeout=5) as r:
+        return json.loads(r.read())  # type: ignore[no-any-return]
+
+
+def api_until(app: GaugeApp, check: Any, timeout_s: float = 10) -> dict[str, Any]:
+    found = wait_until(lambda: (c := api(app)) and check(c) and c, timeout_s)
+    assert found, api(app)
+    return found  # type: ignore[no-any-return]
+
+
+PINS = ["--needle-pin", "17", "--bar-pins", "5,6,13,19,26", "--alarm-pin", "21"]
+
+
+def test_three_nodes_offline_and_stale(broker: Broker, nodes: Publisher, mock_pins: Any) -> None:
+    for name, strain in (("pi-1", 0.2), ("pi-2", 0.4), ("pi-3", 0.9)):
+        nodes.state(name, strain)
+    app = start_gauge(broker, *PINS, "--stale-after", "3")
+    try:
+        cluster = api_until(app, lambda c: len(c["nodes"]) == 3)
+        assert cluster["strain"] == 0.5
+        assert [(n["name"], n["online"], n["stale"]) for n in cluster["nodes"]] == [
+            ("pi-1", True, False),
+            ("pi-2", True, False),
+            ("pi-3", True, False),
+        ]
+        assert cluster["nodes"][0]["leds"][0] == [0, 255, 0, 0.1]
+        # the needle settles on 0° (strain 0.5 on -90..90), then lets go
+        needle = app.outputs.needle
+        assert needle is not None
+        assert wait_until(lambda: not needle.moving, 10)
+        assert needle.angle == 0.0 and needle.servo.value is None
+        pwm = [s.state for s in mock_pins.pin(17).states]
+        assert pwm[-1] == 0  # detached: no pulses, no judder
+        assert pwm[-2] == pytest.approx(0.075)  # 1.5 ms of 20 ms: the middle
+        assert [mock_pins.pin(p).state for p in (5, 6, 13, 19, 26)] == [1, 1, 0, 0, 0]
+        assert not mock_pins.pin(21).state  # no alarm at 0.5
+
+        nodes.send("swarmgauge/node/pi-3/availability", b"offline")
+        cluster = api_until(app, lambda c: not c["nodes"][2]["online"])
+        assert cluster["strain"] == 0.3  # (0.2 + 0.4) / 2
+        assert wait_until(lambda: mock_pins.pin(21).state, 5)  # a node offline: alarm on
+
+        # pi-1 keeps talking, pi-2 falls silent
+        deadline = time.monotonic() + 4.5
+        while time.monotonic() < deadline:
+            nodes.state("pi-1", 0.2)
+            time.sleep(0.5)
+        cluster = api(app)
+        assert [(n["name"], n["stale"]) for n in cluster["nodes"]] == [
+            ("pi-1", False),
+            ("pi-2", True),
+            ("pi-3", True),
+        ]
+        assert cluster["strain"] == 0.2
+    finally:
+        app.close()
+    assert [mock_pins.pin(p).state for p in (5, 6, 13, 19, 26, 21)] == [0] * 6  # all off
+
+
+def test_leader_totals_count(broker: Broker, nodes: Publisher, mock_pins: Any) -> None:
+    nodes.state("pi-1", 0.1)
+    cluster_state = {
+        "schema": 1,
+        "time": "2026-11-27T23:30:19.601Z",
+        "leader": "pi-1",
+        "nodes": [],
+        "services": [],
+        "totals": {"nodes": 1, "nodes_ready": 1, "services": 1, "desired": 4, "running": 1},
+        "strain": {"value": 0.75, "tasks": 0.1, "missing": 0.75},
+    }
+    validate("cluster", cluster_state)
+    nodes.send("swarmgauge/cluster/state", json.dumps(cluster_state).encode())
+    app = start_gauge(broker)
+    try:
+        cluster = api_until(app, lambda c: c["desired"] == 4)
+        assert cluster["strain"] == 0.75 and cluster["running"] == 1
+    finally:
+        app.close()
+
+
+def test_events_stream_pushes_changes(broker: Broker, nodes: Publisher) -> None:
+    app = start_gauge(broker)
+    try:
+        assert app.web is not None
+        stream = urllib.request.urlopen(app.web.url + "events", timeout=10)
+        assert stream.readline() == b"retry: 2000\n"
+        first = json.loads(stream.readline().removeprefix(b"data: "))
+        assert first["nodes"] == []
+        stream.readline()
+        nodes.state("pi-7", 0.6)
+        pushed = json.loads(stream.readline().removeprefix(b"data: "))
+        assert [n["name"] for n in pushed["nodes"]] == ["pi-7"]
+        stream.close()
+    finally:
+        app.close()
+
+
+def test_bad_flags_exit_2_with_one_line() -> None:
+    import subprocess
+    import sys
+
+    for args, name in (
+        (["--stale-after", "0"], "--stale-after"),
+        (["--http", "nowhere"], "--http"),
+        (["--needle-pin", "99"], "--needle-pin"),
+        (["--bar-pins", "5,x"], "--bar-pins"),
+        (["--min-angle", "10", "--max-angle", "10"], "--min-angle"),
+    ):
+        r = subprocess.run([sys.executable, "-m", "gauge", *args], capture_output=True, text=True)
+        assert r.returncode == 2, args
+        assert r.stderr.strip().splitlines() == [r.stderr.strip()]
+        assert r.stderr.startswith("swarmgauge-gauge: error: ") and name in r.stderr

@@ -1,0 +1,130 @@
+"""Bad input never stops the gauge nor changes an honest node's state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gauge.view import ClusterView, Rejected
+from tests.helpers import clean_env
+from tests.peers.broker import Broker
+from tests.peers.net import free_port, wait_for_port, wait_until
+from tests.test_gauge import Publisher, node_payload
+
+HONEST = {"pi-1": 0.2, "pi-2": 0.4}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+def broken_state(draw_key: str, value: Any) -> bytes:
+    """A real state of an honest node with one field replaced."""
+    state = json.loads(node_payload("pi-1", 0.2))
+    state[draw_key] = value
+    return json.dumps(state).encode()
+
+
+payloads = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.builds(
+        broken_state, st.sampled_from(["schema", "node", "strain", "tasks", "leds"]), json_values
+    ),
+    st.just(b"x" * (64 * 1024 + 1)),
+)
+topics = st.one_of(
+    st.sampled_from(
+        [
+            "swarmgauge/node/pi-1/state",
+            "swarmgauge/node/pi-2/state",
+            "swarmgauge/node/pi-1/availability",
+            "swarmgauge/cluster/state",
+            "swarmgauge/node/pi-1",
+            "swarmgauge/node/a+b/state",
+            "swarmgauge/whatever",
+        ]
+    ),
+    st.text(max_size=40).map(lambda t: f"swarmgauge/{t}"),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(topics, payloads), max_size=20))
+def test_fuzzed_messages_leave_honest_nodes_alone(messages: list[tuple[str, bytes]]) -> None:
+    view = ClusterView("swarmgauge", stale_after_s=60, clock=lambda: 100.0)
+    for name, strain in HONEST.items():
+        view.apply(f"swarmgauge/node/{name}/state", node_payload(name, strain))
+    before = {name: vars(view.nodes[name]).copy() for name in HONEST}
+    accepted = set()
+    for topic, payload in messages:
+        try:
+            view.apply(topic, payload)
+            accepted.add(topic.split("/")[2] if topic.count("/") == 3 else topic)
+        except Rejected:
+            pass  # dropped, as it should be
+    for name in HONEST:
+        if name not in accepted:
+            assert vars(view.nodes[name]) == before[name]
+    snapshot = view.snapshot()
+    assert 0.0 <= snapshot["strain"] <= 1.0
+
+
+def test_gauge_process_survives_a_flood_of_garbage(broker: Broker, tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "gauge.log"
+    with log.open("wb") as out:
+        gauge = subprocess.Popen(
+            [sys.executable, "-m", "gauge", "--broker", broker.url, "--http", f"127.0.0.1:{port}"],
+            env=clean_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    nodes = Publisher(broker)
+    try:
+        assert wait_for_port(port, 15)
+        for name, strain in HONEST.items():
+            nodes.state(name, strain)
+
+        def cluster() -> dict[str, Any]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/cluster", timeout=5) as r:
+                return json.loads(r.read())  # type: ignore[no-any-return]
+
+        assert wait_until(lambda: len(cluster()["nodes"]) == 2, 10)
+        honest = cluster()
+        garbage = [
+            b"",
+            b"{",
+            b"\xff\xfe",
+            b"[]",
+            b'{"schema": 2}',
+            b"x" * 70000,
+            json.dumps({"schema": 1, "node": "pi-1", "strain": {"value": 7}}).encode(),
+        ]
+        for i in range(200):
+            nodes.send(
+                f"swarmgauge/node/pi-{i % 3 + 1}/state", garbage[i % len(garbage)], retain=False
+            )
+            nodes.send(f"swarmgauge/node/evil-{i}/whatever", b"?", retain=False)
+        time.sleep(1)
+        assert gauge.poll() is None, log.read_text()
+        assert cluster() == honest
+        text = log.read_text()
+        assert "dropped" in text and text.count("dropped") < 5  # rate-limited
+        assert "Traceback" not in text
+    finally:
+        nodes.close()
+        gauge.terminate()
+        gauge.wait(timeout=10)
