@@ -147,7 +147,9 @@ def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
             return
         say(None)
         log.info("MQTT: connected to %s, following %s/#", broker, config.prefix)
-        c.subscribe(f"{config.prefix}/#", qos=1)
+        # QoS 0 here: only the newest state matters and the next one is an interval
+        # away, so the gauge spares itself an acknowledgement per message
+        c.subscribe(f"{config.prefix}/#", qos=0)
 
     client.on_connect = on_connect
     client.on_connect_fail = lambda _c, _u: say(describe_connect_error(sys.exc_info()[1], broker))

@@ -16,26 +16,36 @@ KEEPALIVE_S = 15.0
 
 
 class Latest:
-    """The newest snapshot as JSON; SSE clients wait here for the next one."""
+    """The newest snapshot; SSE clients wait here for the next one.
+
+    It is turned into JSON only when someone asks (a page open, an API call): with
+    1,000 nodes that is most of a refresh's cost, and nobody may be looking.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.version = 0
-        self.body = b'{"strain": 0, "desired": 0, "running": 0, "nodes": []}'
+        self._snapshot: dict[str, Any] = {"strain": 0, "desired": 0, "running": 0, "nodes": []}
+        self._body: bytes | None = None
         self.closed = False
 
     def publish(self, snapshot: dict[str, Any]) -> None:
-        body = json.dumps(snapshot, separators=(",", ":")).encode()
         with self._cond:
-            if body != self.body:
-                self.body = body
-                self.version += 1
-                self._cond.notify_all()
+            self._snapshot, self._body = snapshot, None
+            self.version += 1
+            self._cond.notify_all()
 
-    def wait_newer(self, version: int, timeout_s: float) -> tuple[int, bytes]:
+    @property
+    def body(self) -> bytes:
+        with self._cond:
+            if self._body is None:
+                self._body = json.dumps(self._snapshot, separators=(",", ":")).encode()
+            return self._body
+
+    def wait_newer(self, version: int, timeout_s: float) -> int:
         with self._cond:
             self._cond.wait_for(lambda: self.version != version or self.closed, timeout_s)
-            return self.version, self.body
+            return self.version
 
     def close(self) -> None:
         with self._cond:
@@ -74,19 +84,19 @@ def _handler(latest: Latest, page: bytes) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            version, body = latest.version, latest.body
+            version = latest.version
             try:
-                self.wfile.write(b"retry: 2000\ndata: " + body + b"\n\n")
+                self.wfile.write(b"retry: 2000\ndata: " + latest.body + b"\n\n")
                 self.wfile.flush()
                 while not latest.closed:
-                    newer, body = latest.wait_newer(version, KEEPALIVE_S)
+                    newer = latest.wait_newer(version, KEEPALIVE_S)
                     if latest.closed:
                         break
                     if newer == version:
                         self.wfile.write(b": keepalive\n\n")
                     else:
-                        self.wfile.write(b"data: " + body + b"\n\n")
                         version = newer
+                        self.wfile.write(b"data: " + latest.body + b"\n\n")
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the browser went away

@@ -1,0 +1,124 @@
+"""Gauge budget (issue 5): 1,000 nodes each publishing once a second through a real broker.
+
+    .venv/bin/python -m tests.benchmarks.bench_gauge [SECONDS] [NODES]   (defaults 60, 1000)
+
+A simulator process publishes every node's state (QoS 1, as the agents do) once a
+second through mosquitto; the gauge follows them with its web view on. Prints the
+gauge's CPU share (target ≤ 10 % of one core), peak RSS and CPU per message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.helpers import clean_env
+from tests.peers.broker import Broker
+from tests.peers.net import free_port, wait_for_port
+
+TARGET = 0.10
+
+SIMULATOR = r"""
+import sys, time, json
+import paho.mqtt.client as mqtt
+from tests.test_gauge import node_payload
+url_port, nodes, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+payloads = [(f"swarmgauge/node/sim-{i}/state", node_payload(f"sim-{i}", (i % 100) / 100))
+            for i in range(nodes)]
+c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="simulator")
+c.max_inflight_messages_set(1000)
+c.connect("127.0.0.1", url_port)
+c.loop_start()
+sent, start = 0, time.monotonic()
+while time.monotonic() - start < seconds:
+    tick = time.monotonic()
+    for topic, payload in payloads:
+        c.publish(topic, payload, qos=1, retain=True)
+        sent += 1
+    time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+time.sleep(1)
+c.loop_stop()
+print(sent, time.monotonic() - start)
+"""
+
+
+def cpu_s(pid: int) -> float:
+    return (
+        sum(
+            int(Path(f"/proc/{pid}/task/{t}/schedstat").read_text().split()[0])
+            for t in os.listdir(f"/proc/{pid}/task")
+        )
+        / 1e9
+    )
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    nodes = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    work = Path(tempfile.mkdtemp(prefix="sg-gauge-"))
+    # the defaults would refuse a burst of 1,000 QoS 1 messages from one client
+    extra = "max_inflight_messages 0\nmax_queued_messages 100000\n"
+    with Broker(work, extra_config=extra) as broker:
+        port = free_port()
+        gauge = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gauge",
+                "--broker",
+                broker.url,
+                "--http",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            env=clean_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            if not wait_for_port(port, 15):
+                raise SystemExit("the gauge did not start")
+            time.sleep(1)
+            c0 = cpu_s(gauge.pid)
+            sim = subprocess.run(
+                [sys.executable, "-c", SIMULATOR, str(broker.port), str(nodes), str(seconds)],
+                env=clean_env(PYTHONPATH=str(Path.cwd())),
+                capture_output=True,
+                text=True,
+            )
+            used = cpu_s(gauge.pid) - c0
+            if sim.returncode != 0:
+                raise SystemExit(sim.stderr[-2000:])
+            sent, span = int(sim.stdout.split()[0]), float(sim.stdout.split()[1])
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/cluster", timeout=10) as r:
+                seen = len(json.loads(r.read())["nodes"])
+            rss = peak_rss_mib(gauge.pid)
+        finally:
+            gauge.terminate()
+            gauge.wait(timeout=10)
+    share = used / span
+    print(f"{nodes} nodes × 1 state/s for {span:.0f} s: {sent} messages, gauge sees {seen} nodes")
+    print(
+        f"gauge CPU {share * 100:.2f} % of one core (target ≤ {TARGET * 100:.0f} %): "
+        f"{'ok' if share <= TARGET else 'OVER'}"
+    )
+    print(f"gauge peak RSS {rss:.1f} MiB; CPU per message {used / sent * 1e6:.1f} µs")
+    return 0 if share <= TARGET and seen == nodes else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
