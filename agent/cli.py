@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from agent.cli_start import load_settings, setup_logging
 from agent.config import AgentConfig, load_agent_config
-from agent.errors import ConfigError
 from agent.host import HostSampler
 from agent.sample import resolve_node_name, sample_messages, take_sample
 from agent.swarm import ClusterMode, SwarmSampler
@@ -69,16 +67,10 @@ def run_once(config: AgentConfig) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        config = load_agent_config(argv, os.environ)
-    except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    config = load_settings(PROG, load_agent_config, argv)
+    if config is None:
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(config.log_level)
     if config.once:
         return run_once(config)
     from agent.runner import run

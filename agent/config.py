@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from agent.broker_url import BrokerUrl, parse_broker_url
 from agent.docker_http import check_docker_host
@@ -63,6 +64,14 @@ class AgentConfig:
     broker_password_file: str | None = None
     discovery: bool = True
     discovery_prefix: str = "homeassistant"
+
+
+def thresholds_from(values: Mapping[str, Any]) -> Thresholds:
+    """--amber-at and --red-at, amber below red."""
+    amber, red = values["amber_at"], values["red_at"]
+    if not amber < red:
+        raise ConfigError(f"--amber-at ({amber:g}) must be below --red-at ({red:g})")
+    return Thresholds(amber, red)
 
 
 def mqtt_options() -> list[Option]:
@@ -151,10 +160,7 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         argv,
         environ,
     )
-    if not v["amber_at"] < v["red_at"]:
-        raise ConfigError(
-            f"--amber-at ({v['amber_at']:g}) must be below --red-at ({v['red_at']:g})"
-        )
+    thresholds = thresholds_from(v)
     docker_host = None if v["docker_host"].lower() == "none" else v["docker_host"]
     if docker_host is not None:
         try:
@@ -174,7 +180,7 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         docker_timeout_s=v["docker_timeout"],
         log_level=v["log_level"],
         led_mode=v["led_mode"],
-        thresholds=Thresholds(v["amber_at"], v["red_at"]),
+        thresholds=thresholds,
         sysfs_gpio=v["sysfs_gpio"],
         gpiomem=v["gpiomem"],
         keepalive_s=v["keepalive"],

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.broker_url import BrokerUrl
-from agent.config import DISPLAYS, LOG_LEVELS, mqtt_options
+from agent.config import DISPLAYS, LOG_LEVELS, mqtt_options, thresholds_from
 from agent.errors import ConfigError
 from agent.frames import Thresholds
 from agent.options import Option, fraction, one_of, parse_options, positive_float
@@ -105,10 +105,7 @@ def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         argv,
         environ,
     )
-    if not v["amber_at"] < v["red_at"]:
-        raise ConfigError(
-            f"--amber-at ({v['amber_at']:g}) must be below --red-at ({v['red_at']:g})"
-        )
+    thresholds = thresholds_from(v)
     if v["min_angle"] == v["max_angle"]:
         raise ConfigError("--min-angle and --max-angle must differ")
     return GaugeConfig(
@@ -129,6 +126,6 @@ def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         alarm_at=v["alarm_at"],
         display=v["display"],
         brightness=v["brightness"],
-        thresholds=Thresholds(v["amber_at"], v["red_at"]),
+        thresholds=thresholds,
         log_level=v["log_level"],
     )

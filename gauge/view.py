@@ -39,14 +39,18 @@ def _number(value: Any, low: float, high: float, what: str) -> float:
     return float(value)
 
 
-def parse_node_state(payload: bytes, node: str) -> NodeEntry:
-    """The parts of a node state (schema 1) the gauge uses; Rejected if it is not one."""
+def _load_json(payload: bytes) -> Any:
     if len(payload) > MAX_PAYLOAD:
         raise Rejected("payload over 64 KiB")
     try:
-        state = json.loads(payload)
+        return json.loads(payload)
     except (ValueError, UnicodeDecodeError):
         raise Rejected("not JSON") from None
+
+
+def parse_node_state(payload: bytes, node: str) -> NodeEntry:
+    """The parts of a node state (schema 1) the gauge uses; Rejected if it is not one."""
+    state = _load_json(payload)
     if not isinstance(state, dict):
         raise Rejected("not a JSON object")
     if state.get("schema") != 1:
@@ -78,12 +82,7 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
 
 def parse_cluster_totals(payload: bytes) -> tuple[int, int]:
     """(desired, running) from the leader's cluster state."""
-    if len(payload) > MAX_PAYLOAD:
-        raise Rejected("payload over 64 KiB")
-    try:
-        state = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected("not JSON") from None
+    state = _load_json(payload)
     totals = state.get("totals") if isinstance(state, dict) else None
     if not isinstance(state, dict) or state.get("schema") != 1 or not isinstance(totals, dict):
         raise Rejected("not a cluster state of schema 1")

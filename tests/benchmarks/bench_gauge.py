@@ -10,7 +10,6 @@ gauge's CPU share (target ≤ 10 % of one core), peak RSS and CPU per message.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.benchmarks.proc_stats import cpu_s, peak_rss_mib
 from tests.helpers import clean_env
 from tests.peers.broker import Broker
 from tests.peers.net import free_port, wait_for_port
@@ -46,23 +46,6 @@ time.sleep(1)
 c.loop_stop()
 print(sent, time.monotonic() - start)
 """
-
-
-def cpu_s(pid: int) -> float:
-    return (
-        sum(
-            int(Path(f"/proc/{pid}/task/{t}/schedstat").read_text().split()[0])
-            for t in os.listdir(f"/proc/{pid}/task")
-        )
-        / 1e9
-    )
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> int:

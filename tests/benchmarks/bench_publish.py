@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.benchmarks.proc_stats import cpu_s, peak_rss_mib
 from tests.helpers import AGENT, clean_env
 from tests.peers.broker import Broker
 from tests.peers.dockerd import Dockerd, create_service, wait_for_running
@@ -29,18 +30,6 @@ TARGET = 0.5
 EXPORTER = "prometheus-node-exporter"
 
 
-def cpu_s(pid: int) -> float:
-    """CPU time of all the process's threads, in ns precision (schedstat), as seconds.
-
-    /proc/PID/stat counts whole clock ticks to whoever runs when a tick lands, which
-    overbills a process that wakes on timers; the scheduler's runtime does not.
-    """
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
-    return total / 1e9
-
-
 def wakeups(pid: int) -> int:
     """Context switches (voluntary + involuntary) of all the process's threads."""
     total = 0
@@ -49,13 +38,6 @@ def wakeups(pid: int) -> int:
             if "ctxt_switches" in line:
                 total += int(line.split()[1])
     return total
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> int:

@@ -1,0 +1,34 @@
+"""What both command lines do first: read the settings (bad: one line, exit 2), log setup."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+from agent.errors import ConfigError
+
+C = TypeVar("C")
+
+
+def load_settings(
+    prog: str,
+    load: Callable[[Sequence[str] | None, Mapping[str, str]], C],
+    argv: Sequence[str] | None,
+) -> C | None:
+    """The settings, or None after saying on stderr, in one line, what is wrong."""
+    try:
+        return load(argv, os.environ)
+    except ConfigError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return None
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
