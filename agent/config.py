@@ -64,6 +64,12 @@ class AgentConfig:
     broker_password_file: str | None = None
     discovery: bool = True
     discovery_prefix: str = "homeassistant"
+    heartbeat_file: str | None = None
+
+
+HEARTBEAT_OPTION = Option(
+    "--heartbeat-file", text_value, None, "file touched after every round (healthcheck)", "PATH"
+)
 
 
 def thresholds_from(values: Mapping[str, Any]) -> Thresholds:
@@ -149,6 +155,7 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "SECONDS",
         ),
         Option("--log-level", one_of(*LOG_LEVELS), "info", f"{'|'.join(LOG_LEVELS)}", "LEVEL"),
+        HEARTBEAT_OPTION,
     ]
 
 
@@ -190,4 +197,5 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         broker_password_file=v["broker_password_file"],
         discovery=not v["no_discovery"],
         discovery_prefix=v["discovery_prefix"],
+        heartbeat_file=v["heartbeat_file"],
     )

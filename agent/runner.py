@@ -20,6 +20,7 @@ from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
 from agent.events import ContainerEvents
 from agent.frames import frame_for
+from agent.heartbeat import Heartbeat
 from agent.host import HostSampler
 from agent.mqtt_client import TlsFiles, read_password_file
 from agent.publisher import Publisher
@@ -68,6 +69,7 @@ class Agent:
         self.swarm = make_swarm_sampler(config, cluster="leader")  # only the leader publishes it
         self.wake = threading.Event()
         self.stopping = threading.Event()
+        self.heartbeat = Heartbeat(config.heartbeat_file)
         self.node: str | None = None
         self.publisher: Publisher | None = None
         connect = docker_connect(config)
@@ -81,6 +83,7 @@ class Agent:
             self.wake.clear()
             try:
                 self.step(take_sample(self.host, self.swarm, self.config.capacity))
+                self.heartbeat.beat()
             except Exception:  # a bug must not stop the gauge: say it and go on
                 log.exception("sampling failed; trying again at the next interval")
             if self.wake.wait(self.config.interval_s):

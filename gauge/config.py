@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.broker_url import BrokerUrl
-from agent.config import DISPLAYS, LOG_LEVELS, mqtt_options, thresholds_from
+from agent.config import DISPLAYS, HEARTBEAT_OPTION, LOG_LEVELS, mqtt_options, thresholds_from
 from agent.errors import ConfigError
 from agent.frames import Thresholds
 from agent.options import Option, fraction, one_of, parse_options, positive_float
@@ -70,6 +70,7 @@ class GaugeConfig:
     brightness: float
     thresholds: Thresholds
     log_level: str
+    heartbeat_file: str | None = None
 
 
 def gauge_options() -> list[Option]:
@@ -94,6 +95,7 @@ def gauge_options() -> list[Option]:
         Option("--amber-at", fraction, 0.5, "node strain shown amber", "0..1"),
         Option("--red-at", fraction, 0.75, "node strain shown red", "0..1"),
         Option("--log-level", one_of(*LOG_LEVELS), "info", "|".join(LOG_LEVELS), "LEVEL"),
+        HEARTBEAT_OPTION,
     ]
 
 
@@ -128,4 +130,5 @@ def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         brightness=v["brightness"],
         thresholds=thresholds,
         log_level=v["log_level"],
+        heartbeat_file=v["heartbeat_file"],
     )

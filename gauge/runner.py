@@ -17,6 +17,7 @@ import paho.mqtt.client as mqtt
 
 from agent.display import open_display
 from agent.errors import ConfigError
+from agent.heartbeat import Heartbeat
 from agent.mqtt_client import TlsFiles, describe_connect_error, new_client, read_password_file
 from gauge.config import GaugeConfig
 from gauge.outputs import TICK_S, Needle, Outputs
@@ -58,6 +59,7 @@ class Gauge:
         self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self.drops = DropLog()
         self.stopping = threading.Event()
+        self.heartbeat = Heartbeat(config.heartbeat_file)
         self.snapshot: dict[str, Any] | None = None
 
     # paho's thread: thin, never raises
@@ -104,6 +106,8 @@ class Gauge:
             if (pending and now - last_refresh >= MIN_REFRESH_S) or now >= next_stale_check:
                 self.refresh()
                 pending, last_refresh = False, now
+                if now >= next_stale_check:
+                    self.heartbeat.beat()
                 next_stale_check = now + STALE_CHECK_S
             self.outputs.tick()
 
