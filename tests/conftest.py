@@ -10,6 +10,7 @@ import pytest
 
 from tests.peers.broker import Broker
 from tests.peers.dockerd import Dockerd, DockerdUnavailable
+from tests.peers.images import IMAGE_TAG, base_image, build, offline_context
 
 REQUIRE_DOCKER = os.environ.get("SWARMGAUGE_REQUIRE_DOCKER") == "1"
 
@@ -45,3 +46,13 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     """A fresh broker on a free loopback port, stopped after the test."""
     with Broker(tmp_path) as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def image(dockerd: Dockerd, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """swarmgauge's image from Dockerfile.armhf, built once a session on a local base."""
+    base = base_image(dockerd.client)
+    context = offline_context(tmp_path_factory.mktemp("image"))
+    seconds = build(dockerd.client, IMAGE_TAG, "Dockerfile.armhf", context, {"BASE": base})
+    print(f"\nDockerfile.armhf built on {base} in {seconds:.0f} s")
+    return IMAGE_TAG

@@ -10,19 +10,9 @@ import pytest
 
 from tests.helpers import validate
 from tests.peers.dockerd import Dockerd
-from tests.peers.images import IMAGE_TAG, base_image, build, offline_context
 from tests.peers.net import wait_until
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="session")
-def image(dockerd: Dockerd, tmp_path_factory: pytest.TempPathFactory) -> str:
-    base = base_image(dockerd.client)
-    context = offline_context(tmp_path_factory.mktemp("image"))
-    seconds = build(dockerd.client, IMAGE_TAG, "Dockerfile.armhf", context, {"BASE": base})
-    print(f"\nDockerfile.armhf built on {base} in {seconds:.0f} s")
-    return IMAGE_TAG
 
 
 def test_once_in_the_container_prints_valid_snapshots(swarm: Dockerd, image: str) -> None:
