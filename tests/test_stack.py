@@ -12,10 +12,10 @@ import pytest
 from tests.mqtt_watch import Watcher
 from tests.peers.dockerd import Dockerd, wait_for_running
 from tests.peers.images import broker_image
-from tests.peers.net import free_port, wait_for_port
+from tests.peers.net import free_port, wait_for_port, wait_until
 
 pytestmark = pytest.mark.docker
-STACK = Path(__file__).resolve().parents[1] / "workshop" / "stack.yml"
+STACKS = Path(__file__).resolve().parents[1] / "workshop"
 
 
 def docker_cli() -> str:
@@ -25,7 +25,10 @@ def docker_cli() -> str:
     return cli
 
 
-def test_stack_deploys_and_the_agent_reaches_the_broker(swarm: Dockerd, image: str) -> None:
+@pytest.mark.parametrize("stack", ["stack.yml", "stack.socket-proxy.yml"])
+def test_stack_deploys_and_the_agent_reaches_the_broker(
+    swarm: Dockerd, image: str, stack: str
+) -> None:
     cli = docker_cli()
     broker_port, gauge_port = free_port(), free_port()
     env = {
@@ -43,7 +46,7 @@ def test_stack_deploys_and_the_agent_reaches_the_broker(swarm: Dockerd, image: s
         "stack",
         "deploy",
         "-c",
-        str(STACK),
+        str(STACKS / stack),
         "--resolve-image",
         "never",
         "sg",
@@ -65,3 +68,4 @@ def test_stack_deploys_and_the_agent_reaches_the_broker(swarm: Dockerd, image: s
     finally:
         subprocess.run([cli, "-H", swarm.base_url, "stack", "rm", "sg"], capture_output=True)
         swarm.remove_services()
+        wait_until(lambda: not swarm.client.networks.list(names=["sg_swarmgauge"]), 30)

@@ -220,3 +220,17 @@ def test_agent_works_through_a_read_only_socket_proxy(swarm: Dockerd, proxy: Rea
     validate("cluster", cluster_state)
     assert proxy.requests and proxy.refused == []
     assert all(r.startswith("GET ") for r in proxy.requests)
+
+
+def test_socket_proxy_refuses_anything_but_get(proxy: ReadOnlyProxy) -> None:
+    import socket
+
+    host, port = proxy.address
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\n\r\n")
+        answer = s.recv(200)
+    assert answer.startswith(b"HTTP/1.1 403")
+    assert proxy.refused == ["POST /v1.41/containers/create HTTP/1.1"]
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
+        assert s.recv(200).startswith(b"HTTP/1.1 200")
