@@ -1,0 +1,68 @@
+"""swarmgauge-load: a workshop load generator, to make a node strain on purpose.
+
+    swarmgauge-load --cpu 0.5 --memory-mb 50 --seconds 120
+
+Busy for `cpu` of every 100 ms (0 to 1 of one core), holding `memory-mb` of memory,
+for `seconds` (default: until stopped). Run it as a Swarm service and scale it:
+    docker service create --name load swarmgauge:latest swarmgauge-load --cpu 0.3
+    docker service scale load=6
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from agent.cli_start import load_settings
+from agent.options import Option, fraction, parse_options, positive_float, whole_at_least
+
+PERIOD_S = 0.1
+
+
+def load_options(argv: Sequence[str] | None, environ: object) -> dict[str, object]:
+    return parse_options(
+        "swarmgauge-load",
+        "Makes CPU and memory load, for the workshop.",
+        [
+            Option("--cpu", fraction, 0.5, "share of one core to keep busy", "0..1"),
+            Option("--memory-mb", whole_at_least(0), 0, "memory to hold, in MiB", "MB"),
+            Option("--seconds", positive_float, None, "stop after this long", "SECONDS"),
+        ],
+        argv,
+        environ,  # type: ignore[arg-type]
+    )
+
+
+def burn(cpu: float, seconds: float | None, stop: threading.Event) -> None:
+    """Busy for cpu × PERIOD_S, then asleep for the rest of each period."""
+    end = None if seconds is None else time.monotonic() + seconds
+    while not stop.is_set() and (end is None or time.monotonic() < end):
+        start = time.monotonic()
+        while time.monotonic() - start < cpu * PERIOD_S:
+            pass  # the point of the program: a busy loop, on purpose
+        stop.wait(max(0.0, PERIOD_S - (time.monotonic() - start)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = load_settings("swarmgauge-load", load_options, argv)
+    if settings is None:
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    held = bytearray(int(settings["memory_mb"]) * 1024 * 1024)  # type: ignore[call-overload]
+    for i in range(0, len(held), 4096):  # touch every page so it is really resident
+        held[i] = 1
+    print(
+        f"swarmgauge-load: cpu {settings['cpu']:.0%} of a core, {settings['memory_mb']} MiB",
+        file=sys.stderr,
+    )
+    burn(float(settings["cpu"]), settings["seconds"], stop)  # type: ignore[arg-type]
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+"""Lab 5: every node's strain, as it arrives. python3 workshop/subscriber.py [HOST] [PORT]"""
+
+import json
+import sys
+
+import paho.mqtt.client as mqtt
+
+host = sys.argv[1] if len(sys.argv) > 1 else "localhost"
+port = int(sys.argv[2]) if len(sys.argv) > 2 else 1883
+
+
+def on_message(client, userdata, msg):
+    state = json.loads(msg.payload)
+    print(f"{state['node']}: strain {state['strain']['value']:.0%}, "
+          f"{state['tasks']['running']} tasks", flush=True)
+
+
+client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+client.on_connect = lambda c, *_: c.subscribe("swarmgauge/node/+/state")
+client.on_message = on_message
+client.connect(host, port)
+client.loop_forever()
