@@ -10,6 +10,7 @@ from agent.broker_url import BrokerUrl, parse_broker_url
 from agent.docker_http import check_docker_host
 from agent.errors import ConfigError
 from agent.frames import Thresholds
+from agent.mqtt_client import TlsFiles
 from agent.options import (
     Option,
     fraction,
@@ -47,8 +48,7 @@ class AgentConfig:
     capacity: int
     brightness: float
     display: str
-    broker: BrokerUrl | None
-    prefix: str
+    mqtt: MqttSettings
     node_name: str | None
     docker_host: str | None  # None: Docker not read
     docker_timeout_s: float
@@ -57,11 +57,6 @@ class AgentConfig:
     thresholds: Thresholds = Thresholds()
     sysfs_gpio: str = "/sys/class/gpio"
     gpiomem: str = "/dev/gpiomem"
-    keepalive_s: int = 30
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    broker_password_file: str | None = None
     discovery: bool = True
     discovery_prefix: str = "homeassistant"
     heartbeat_file: str | None = None
@@ -78,6 +73,27 @@ def thresholds_from(values: Mapping[str, Any]) -> Thresholds:
     if not amber < red:
         raise ConfigError(f"--amber-at ({amber:g}) must be below --red-at ({red:g})")
     return Thresholds(amber, red)
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    """The broker connection, the same for the agent and the gauge."""
+
+    broker: BrokerUrl | None  # None: MQTT off
+    prefix: str
+    keepalive_s: int
+    tls: TlsFiles
+    password_file: str | None
+
+
+def mqtt_settings_from(values: Mapping[str, Any]) -> MqttSettings:
+    return MqttSettings(
+        broker=values["broker"],
+        prefix=values["prefix"],
+        keepalive_s=values["keepalive"],
+        tls=TlsFiles(values["ca_file"], values["cert_file"], values["key_file"]),
+        password_file=values["broker_password_file"],
+    )
 
 
 def mqtt_options() -> list[Option]:
@@ -180,8 +196,7 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         capacity=v["capacity"],
         brightness=v["brightness"],
         display=v["display"],
-        broker=v["broker"],
-        prefix=v["prefix"],
+        mqtt=mqtt_settings_from(v),
         node_name=v["node_name"],
         docker_host=docker_host,
         docker_timeout_s=v["docker_timeout"],
@@ -190,11 +205,6 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         thresholds=thresholds,
         sysfs_gpio=v["sysfs_gpio"],
         gpiomem=v["gpiomem"],
-        keepalive_s=v["keepalive"],
-        ca_file=v["ca_file"],
-        cert_file=v["cert_file"],
-        key_file=v["key_file"],
-        broker_password_file=v["broker_password_file"],
         discovery=not v["no_discovery"],
         discovery_prefix=v["discovery_prefix"],
         heartbeat_file=v["heartbeat_file"],

@@ -22,7 +22,7 @@ from agent.events import ContainerEvents
 from agent.frames import frame_for
 from agent.heartbeat import Heartbeat
 from agent.host import HostSampler
-from agent.mqtt_client import TlsFiles, read_password_file
+from agent.mqtt_client import read_password_file
 from agent.publisher import Publisher
 from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
 from agent.topics import Topics, discovery_messages
@@ -45,15 +45,16 @@ def install_stop_handlers(stop: threading.Event) -> None:
 
 
 def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
-    if config.broker is None:
+    mqtt = config.mqtt
+    if mqtt.broker is None:
         return None
     return Publisher(
-        config.broker,
-        Topics(config.prefix, node),
+        mqtt.broker,
+        Topics(mqtt.prefix, node),
         client_id=f"swarmgauge-agent-{node}",
-        keepalive_s=config.keepalive_s,
-        tls=TlsFiles(config.ca_file, config.cert_file, config.key_file),
-        password=read_password_file(config.broker_password_file),
+        keepalive_s=mqtt.keepalive_s,
+        tls=mqtt.tls,
+        password=read_password_file(mqtt.password_file),
         reconnect_max_s=max(1, min(30, round(config.interval_s))),
         discovery_prefix=config.discovery_prefix if config.discovery else None,
     )
@@ -97,7 +98,7 @@ class Agent:
                 if self.config.discovery:
                     self.publisher.set_discovery(
                         discovery_messages(
-                            Topics(self.config.prefix, self.node),
+                            Topics(self.config.mqtt.prefix, self.node),
                             self.config.discovery_prefix,
                             with_temperature=sample.host.temperature_c is not None,
                         )

@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from agent.broker_url import BrokerUrl
-from agent.config import DISPLAYS, HEARTBEAT_OPTION, LOG_LEVELS, mqtt_options, thresholds_from
+from agent.config import (
+    DISPLAYS,
+    HEARTBEAT_OPTION,
+    LOG_LEVELS,
+    MqttSettings,
+    mqtt_options,
+    mqtt_settings_from,
+    thresholds_from,
+)
 from agent.errors import ConfigError
 from agent.frames import Thresholds
 from agent.options import Option, fraction, one_of, parse_options, positive_float
@@ -51,13 +58,7 @@ def http_address(text: str) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class GaugeConfig:
-    broker: BrokerUrl | None
-    prefix: str
-    keepalive_s: int
-    ca_file: str | None
-    cert_file: str | None
-    key_file: str | None
-    broker_password_file: str | None
+    mqtt: MqttSettings
     stale_after_s: float
     http: tuple[str, int] | None
     needle_pin: int | None
@@ -111,13 +112,7 @@ def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
     if v["min_angle"] == v["max_angle"]:
         raise ConfigError("--min-angle and --max-angle must differ")
     return GaugeConfig(
-        broker=v["broker"],
-        prefix=v["prefix"],
-        keepalive_s=v["keepalive"],
-        ca_file=v["ca_file"],
-        cert_file=v["cert_file"],
-        key_file=v["key_file"],
-        broker_password_file=v["broker_password_file"],
+        mqtt=mqtt_settings_from(v),
         stale_after_s=v["stale_after"],
         http=v["http"],
         needle_pin=v["needle_pin"],

@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 from agent.display import open_display
 from agent.errors import ConfigError
 from agent.heartbeat import Heartbeat
-from agent.mqtt_client import TlsFiles, describe_connect_error, new_client, read_password_file
+from agent.mqtt_client import describe_connect_error, new_client, read_password_file
 from gauge.config import GaugeConfig
 from gauge.outputs import TICK_S, Needle, Outputs
 from gauge.view import ClusterView, Rejected
@@ -55,7 +55,7 @@ class Gauge:
         self.config = config
         self.outputs = outputs
         self.latest = latest
-        self.view = ClusterView(config.prefix, config.stale_after_s)
+        self.view = ClusterView(config.mqtt.prefix, config.stale_after_s)
         self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self.drops = DropLog()
         self.stopping = threading.Event()
@@ -129,14 +129,15 @@ def make_outputs(config: GaugeConfig) -> Outputs:
 
 
 def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
-    broker = config.broker
+    mqtt_settings = config.mqtt
+    broker = mqtt_settings.broker
     if broker is None:
         return None
     client = new_client(
         broker,
         f"swarmgauge-gauge-{socket.gethostname()}",
-        TlsFiles(config.ca_file, config.cert_file, config.key_file),
-        read_password_file(config.broker_password_file),
+        mqtt_settings.tls,
+        read_password_file(mqtt_settings.password_file),
     )
     problem: list[str | None] = [None]
 
@@ -150,15 +151,15 @@ def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
             say(f"broker {broker} refused the connection: {reason}")
             return
         say(None)
-        log.info("MQTT: connected to %s, following %s/#", broker, config.prefix)
+        log.info("MQTT: connected to %s, following %s/#", broker, mqtt_settings.prefix)
         # QoS 0 here: only the newest state matters and the next one is an interval
         # away, so the gauge spares itself an acknowledgement per message
-        c.subscribe(f"{config.prefix}/#", qos=0)
+        c.subscribe(f"{mqtt_settings.prefix}/#", qos=0)
 
     client.on_connect = on_connect
     client.on_connect_fail = lambda _c, _u: say(describe_connect_error(sys.exc_info()[1], broker))
     client.on_message = gauge.on_message
-    client.connect_async(broker.host, broker.port, config.keepalive_s)
+    client.connect_async(broker.host, broker.port, mqtt_settings.keepalive_s)
     return client
 
 

@@ -73,7 +73,7 @@ def test_config_error_is_a_swarmgauge_error_and_a_value_error() -> None:
 def test_defaults_serve_a_workshop() -> None:
     config = load_agent_config([], {})
     assert config.interval_s == 5.0 and config.brightness == 0.1 and config.display == "auto"
-    assert config.broker == BrokerUrl("localhost", 1883)
+    assert config.mqtt.broker == BrokerUrl("localhost", 1883)
     assert config.docker_host == "unix:///var/run/docker.sock" and config.capacity == 8
     assert load_agent_config([], {"DOCKER_HOST": "tcp://127.0.0.1:2375"}).docker_host == (
         "tcp://127.0.0.1:2375"
