@@ -1,4 +1,4 @@
-"""Lab 5: every node's strain, as it arrives. python3 workshop/subscriber.py [HOST] [PORT]"""
+"""Lab 5: every node's strain as it arrives.  python3 workshop/subscriber.py [HOST] [PORT]"""
 
 import json
 import sys
@@ -19,4 +19,7 @@ client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
 client.on_connect = lambda c, *_: c.subscribe("swarmgauge/node/+/state")
 client.on_message = on_message
 client.connect(host, port)
-client.loop_forever()
+try:
+    client.loop_forever()
+except KeyboardInterrupt:  # Ctrl-C: stop quietly
+    pass
