@@ -31,8 +31,9 @@ def docker_connect(config: AgentConfig) -> Callable[[], Any] | None:
         import docker  # the SDK imports requests: keep it off the --help path
 
         client = docker.APIClient(base_url=base_url, version="auto", timeout=timeout_s)
-        # APIClient is a requests.Session: without this it scans the environment for
-        # proxies on every request, a third of a sample's CPU. Docker needs no proxy.
+        # Used to negotiate the API version and to follow the event stream (the samples
+        # go through agent.docker_http). It is a requests.Session: without this it would
+        # look for proxies in the environment on every request; Docker needs none.
         client.trust_env = False
         return client
 
