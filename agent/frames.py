@@ -45,6 +45,15 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 
 
+def strain_band(strain: float, thresholds: Thresholds) -> str:
+    """ "green", "amber" or "red": where strain (0 to 1) falls among the thresholds."""
+    if strain >= thresholds.red_at:
+        return "red"
+    if strain >= thresholds.amber_at:
+        return "amber"
+    return "green"
+
+
 def position_colour(index: int, thresholds: Thresholds) -> tuple[int, int, int]:
     """The colour of bar pixel `index` (0 to 7): by the strain where it starts."""
     start = index / NUM_PIXELS

@@ -1,15 +1,33 @@
 """Container health: `python3 -m agent.health` exits 0 while the process beats.
 
-The agent (and the gauge) touch SWARMGAUGE_HEARTBEAT_FILE after every round of
-work; a file older than three intervals (at least 30 s) means the loop is stuck.
+The agent, the gauge and swarmgauge-load touch SWARMGAUGE_HEARTBEAT_FILE after every
+round of work; the file's text is how long they may stay quiet (see agent.heartbeat).
+An older file means the loop is stuck. A file without a limit (an older agent) falls
+back to three SWARMGAUGE_INTERVALs, at least 30 s.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
 from pathlib import Path
+
+from agent.heartbeat import stuck_after
+
+MAX_LIMIT_S = 3 * 3600.0  # three of the longest interval
+
+
+def written_limit(path: Path) -> float | None:
+    """The limit in the file, or None when it holds none that makes sense."""
+    try:
+        with path.open("rb") as f:
+            text = f.read(32)
+        limit = float(text.decode("ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return limit if math.isfinite(limit) and 1.0 <= limit <= MAX_LIMIT_S else None
 
 
 def beating(path: Path, interval_s: float, now: float | None = None) -> tuple[bool, str]:
@@ -17,10 +35,10 @@ def beating(path: Path, interval_s: float, now: float | None = None) -> tuple[bo
         age = (now if now is not None else time.time()) - path.stat().st_mtime
     except OSError:
         return False, f"no heartbeat at {path}"
-    limit = max(30.0, 3 * interval_s)
+    limit = written_limit(path) or stuck_after(interval_s)
     if age > limit:
         return False, f"last heartbeat {age:.0f} s ago (limit {limit:.0f} s): stuck"
-    return True, f"last heartbeat {age:.1f} s ago"
+    return True, f"last heartbeat {age:.1f} s ago (limit {limit:.0f} s)"
 
 
 def main() -> int:

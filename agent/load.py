@@ -17,6 +17,8 @@ import time
 from collections.abc import Sequence
 
 from agent.cli_start import load_settings
+from agent.config import HEARTBEAT_OPTION
+from agent.heartbeat import Heartbeat
 from agent.options import Option, fraction, parse_options, positive_float, whole_at_least
 
 PERIOD_S = 0.1
@@ -30,17 +32,24 @@ def load_options(argv: Sequence[str] | None, environ: object) -> dict[str, objec
             Option("--cpu", fraction, 0.5, "share of one core to keep busy", "0..1"),
             Option("--memory-mb", whole_at_least(0), 0, "memory to hold, in MiB", "MB"),
             Option("--seconds", positive_float, None, "stop after this long", "SECONDS"),
+            HEARTBEAT_OPTION,  # the image sets it: its healthcheck reads it
         ],
         argv,
         environ,  # type: ignore[arg-type]
     )
 
 
-def burn(cpu: float, seconds: float | None, stop: threading.Event) -> None:
-    """Busy for cpu × PERIOD_S, then asleep for the rest of each period."""
+def burn(
+    cpu: float, seconds: float | None, stop: threading.Event, heartbeat: Heartbeat | None = None
+) -> None:
+    """Busy for cpu × PERIOD_S, then asleep for the rest of each period; a heartbeat a second."""
     end = None if seconds is None else time.monotonic() + seconds
+    next_beat = 0.0
     while not stop.is_set() and (end is None or time.monotonic() < end):
         start = time.monotonic()
+        if heartbeat is not None and start >= next_beat:
+            heartbeat.beat()
+            next_beat = start + 1.0
         while time.monotonic() - start < cpu * PERIOD_S:
             pass  # the point of the program: a busy loop, on purpose
         stop.wait(max(0.0, PERIOD_S - (time.monotonic() - start)))
@@ -60,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"swarmgauge-load: cpu {settings['cpu']:.0%} of a core, {settings['memory_mb']} MiB",
         file=sys.stderr,
     )
-    burn(float(settings["cpu"]), settings["seconds"], stop)  # type: ignore[arg-type]
+    heartbeat = Heartbeat(settings["heartbeat_file"])  # type: ignore[arg-type]
+    burn(float(settings["cpu"]), settings["seconds"], stop, heartbeat)  # type: ignore[arg-type]
     return 0
 
 

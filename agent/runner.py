@@ -19,8 +19,8 @@ from agent.config import AgentConfig
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
 from agent.events import ContainerEvents
-from agent.frames import frame_for
-from agent.heartbeat import Heartbeat
+from agent.frames import frame_for, strain_band
+from agent.heartbeat import Heartbeat, stuck_after
 from agent.host import HostSampler
 from agent.mqtt_client import read_password_file
 from agent.publisher import Publisher
@@ -70,12 +70,12 @@ class Agent:
         self.swarm = make_swarm_sampler(config, cluster="leader")  # only the leader publishes it
         self.wake = threading.Event()
         self.stopping = threading.Event()
-        self.heartbeat = Heartbeat(config.heartbeat_file)
+        self.heartbeat = Heartbeat(config.heartbeat_file, stuck_after(config.interval_s))
         self.node: str | None = None
         self.publisher: Publisher | None = None
         connect = docker_connect(config)
         self.events = ContainerEvents(connect, self.wake.set) if connect else None
-        self._summary = ""
+        self._summary: tuple[object, ...] = ()
 
     def loop(self) -> None:
         if self.events is not None:
@@ -122,14 +122,18 @@ class Agent:
         self._log_summary(sample)
 
     def _log_summary(self, sample: Sample) -> None:
-        """A line when the picture changes noticeably, not every interval."""
-        summary = (
-            f"{self.node}: strain {sample.strain.value:.1f}, "
-            f"{sample.swarm.tasks_running} tasks, {sample.swarm.role}"
-        )
-        if summary != self._summary:
-            log.info("%s", summary)
-            self._summary = summary
+        """A line when the picture changes in kind: tasks, role, leadership, or the strain
+        changing colour band. Not when an idle node's strain jitters from 0.0 to 0.1."""
+        swarm = sample.swarm
+        band = strain_band(sample.strain.value, self.config.thresholds)
+        key = (band, swarm.tasks_running, swarm.role, swarm.leader)
+        if key != self._summary:
+            leads = " (leader)" if swarm.leader else ""
+            log.info(
+                "%s: strain %.2f (%s), %d tasks, %s%s",
+                self.node, sample.strain.value, band, swarm.tasks_running, swarm.role, leads,
+            )  # fmt: skip
+            self._summary = key
 
     def shutdown(self) -> None:
         """Stop sampling, clear the LEDs, say offline, disconnect. Each step is bounded."""

@@ -61,3 +61,44 @@ def test_healthy_then_stops_fast(swarm: Dockerd, image: str) -> None:
         assert "SIGTERM received" in container.logs().decode()
     finally:
         container.remove(force=True)
+
+
+def test_every_command_of_the_image_turns_healthy_and_stays_healthy(
+    swarm: Dockerd, image: str
+) -> None:
+    """agent (--interval 60 as a flag, beyond the old fixed 30 s), gauge and load, no other
+    flags a participant would not give: every healthcheck of the first ~45 s passes."""
+    commands = {
+        "agent": [
+            "swarmgauge-agent",
+            "--broker",
+            "none",
+            "--docker-host",
+            "none",
+            "--interval",
+            "60",
+        ],
+        "gauge": ["swarmgauge-gauge", "--broker", "none"],
+        "load": ["swarmgauge-load", "--cpu", "0.05"],
+    }
+    containers: dict[str, Any] = {}
+    try:
+        for name, command in commands.items():
+            containers[name] = swarm.client.containers.run(
+                image, command, network_mode="none", detach=True
+            )
+
+        def checks(c: Any) -> list[dict[str, Any]]:
+            c.reload()
+            return list(c.attrs["State"].get("Health", {}).get("Log") or [])
+
+        # start period 20 s, then one check each 10 s: four checks reach past 40 s
+        done = wait_until(lambda: all(len(checks(c)) >= 4 for c in containers.values()), 90, 1)
+        for name, c in containers.items():
+            log = checks(c)
+            print(f"\n{name}: {[(e['ExitCode'], e['Output'].strip()) for e in log]}")
+            assert done and all(e["ExitCode"] == 0 for e in log), (name, log, c.logs()[-500:])
+            assert c.attrs["State"]["Health"]["Status"] == "healthy", name
+    finally:
+        for c in containers.values():
+            c.remove(force=True)
