@@ -73,6 +73,9 @@ class Gauge:
         except Rejected as why:
             self.drops.note(topic, str(why))
             return False
+        except Exception as exc:  # a bug: one message lost, never the loop
+            self.drops.note(topic, f"unexpected {type(exc).__name__}: {exc}"[:200])
+            return False
 
     def refresh(self) -> None:
         snapshot = self.view.snapshot()
@@ -82,6 +85,14 @@ class Gauge:
             self.latest.publish(snapshot)
 
     def loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._run()
+            except Exception:  # a bug must not freeze the gauge: say it, start over
+                log.exception("gauge loop failed; going on")
+                self.stopping.wait(1.0)
+
+    def _run(self) -> None:
         pending = False
         last_refresh = 0.0
         next_stale_check = 0.0

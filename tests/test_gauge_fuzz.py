@@ -82,6 +82,36 @@ def test_fuzzed_messages_leave_honest_nodes_alone(messages: list[tuple[str, byte
     assert 0.0 <= snapshot["strain"] <= 1.0
 
 
+def huge_running(node: str) -> bytes:
+    state = json.loads(node_payload(node, 0.2))
+    state["tasks"]["running"] = 10**400
+    return json.dumps(state).encode()
+
+
+def huge_cluster() -> bytes:
+    totals = {"desired": 10**400, "running": 1}
+    return json.dumps({"schema": 1, "totals": totals}).encode()
+
+
+def test_deep_json_and_huge_counts_are_rejected_not_raised() -> None:
+    view = ClusterView("swarmgauge", stale_after_s=60, clock=lambda: 100.0)
+    view.apply("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.2))
+    before = view.snapshot()
+    for topic, payload in [
+        ("swarmgauge/node/pi-1/state", b"[" * 60_000),
+        ("swarmgauge/node/pi-1/state", b'{"a":' * 60_000),
+        ("swarmgauge/node/pi-1/state", huge_running("pi-1")),
+        ("swarmgauge/cluster/state", huge_cluster()),
+        ("swarmgauge/cluster/state", b"[" * 60_000),
+    ]:
+        try:
+            view.apply(topic, payload)
+        except Rejected:
+            continue
+        raise AssertionError(f"accepted {payload[:40]!r} on {topic}")
+    assert view.snapshot() == before
+
+
 def test_gauge_process_survives_a_flood_of_garbage(broker: Broker, tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "gauge.log"
@@ -112,6 +142,8 @@ def test_gauge_process_survives_a_flood_of_garbage(broker: Broker, tmp_path: Pat
             b'{"schema": 2}',
             b"x" * 70000,
             json.dumps({"schema": 1, "node": "pi-1", "strain": {"value": 7}}).encode(),
+            b"[" * 60_000,  # once a RecursionError in the update thread: a frozen gauge
+            huge_running("pi-1"),  # once an OverflowError
         ]
         for i in range(200):
             nodes.send(
