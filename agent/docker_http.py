@@ -76,12 +76,17 @@ class DockerHttp:
     def get(self, path: str, **params: str) -> Any:
         target = self._prefix + path + (f"?{urlencode(params)}" if params else "")
         try:
-            response = self._request(target)
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            # dockerd closed the idle keep-alive connection: open a new one, once
+            try:
+                response = self._request(target)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # dockerd closed the idle keep-alive connection: open a new one, once
+                self._conn.close()
+                response = self._request(target)
+            body = response.read()
+        except BaseException:
+            # e.g. a timeout: the late answer must not be read as the next request's
             self._conn.close()
-            response = self._request(target)
-        body = response.read()
+            raise
         if response.status >= 400:
             try:
                 message = str(json.loads(body).get("message", "")).strip()

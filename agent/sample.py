@@ -62,4 +62,6 @@ def sample_messages(
     cluster = sample.swarm.cluster
     if cluster is None:
         return node_state, None
-    return node_state, cluster_snapshot(now=sample.time, cluster=cluster, capacity=capacity)
+    return node_state, cluster_snapshot(
+        now=sample.time, cluster=cluster, capacity=capacity, publisher=node
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.host import HostReading
 from agent.strain import Strain, cluster_strain, mean01, missing_fraction
-from agent.swarm import ClusterReading, SwarmReading
+from agent.swarm import ClusterReading, SwarmReading, node_is_up
 
 SCHEMA_VERSION = 1
 
@@ -41,6 +41,7 @@ def node_snapshot(
         "interval_s": interval_s,
         "role": swarm.role,
         "leader": swarm.leader,
+        "node_id": swarm.node_id,
         "host": {
             "cpu_percent": round(host.cpu_percent, 1),
             "load_1m": round(host.load_1m, 2),
@@ -60,8 +61,10 @@ def node_snapshot(
     return snapshot
 
 
-def cluster_snapshot(*, now: datetime, cluster: ClusterReading, capacity: int) -> dict[str, Any]:
-    """The cluster as the leader's manager sees it.
+def cluster_snapshot(
+    *, now: datetime, cluster: ClusterReading, capacity: int, publisher: str
+) -> dict[str, Any]:
+    """The cluster as the leader's manager sees it; publisher: that agent's node name.
 
     The leader knows every node's tasks but not their CPU or memory (those arrive in
     each node's own state), so strain here is built from what it does know:
@@ -70,12 +73,13 @@ def cluster_snapshot(*, now: datetime, cluster: ClusterReading, capacity: int) -
     gauge combines node states and this into the full cluster strain.
     """
     ready = [n for n in cluster.nodes if n.state == "ready"]
-    node_task_strains = [n.tasks_running / capacity for n in ready]
+    node_task_strains = [n.tasks_running / capacity for n in cluster.nodes if node_is_up(n.state)]
     desired, running = cluster.desired, cluster.running
     return {
         "schema": SCHEMA_VERSION,
         "time": iso_utc(now),
         "leader": next((n.name for n in cluster.nodes if n.leader), None),
+        "publisher": publisher,
         "nodes": [
             {
                 "name": n.name,

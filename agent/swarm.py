@@ -114,10 +114,13 @@ def cluster_view(
     """The cluster from GET /nodes, /services?status=true and /tasks (desired-state=running).
 
     A task counts as running only when its desired and current state are running
-    and its node is ready: ServiceStatus.RunningTasks keeps counting tasks on a
-    node that is already down.
+    and its node is not known to be down: ServiceStatus.RunningTasks keeps counting
+    tasks on a node that is already down. A node `unknown` (every node, for a few
+    seconds after a new leader takes over, until it hears from them) is not down:
+    its tasks count as they were last reported, or a failover would look like a
+    mass outage that no engine shows.
     """
-    ready = {n["ID"] for n in nodes if n.get("Status", {}).get("State") == "ready"}
+    ready = {n["ID"] for n in nodes if node_is_up(n.get("Status", {}).get("State"))}
     running_by_service: Counter[str] = Counter()
     running_by_node: Counter[str] = Counter()
     desired_by_service: Counter[str] = Counter()
@@ -165,6 +168,14 @@ def cluster_view(
         nodes=tuple(sorted(cluster_nodes, key=lambda n: (n.name, n.id))),
         services=tuple(sorted(cluster_services, key=lambda s: s.name)),
     )
+
+
+UP_STATES = ("ready", "unknown")
+
+
+def node_is_up(state: object) -> bool:
+    """Whether a node in this Swarm state counts: ready, or unknown (not known down)."""
+    return state in UP_STATES
 
 
 def tasks_on_node(
@@ -286,24 +297,66 @@ class SwarmSampler:
         node_id = swarm.get("NodeID") or None
         role: Role = "manager" if swarm.get("ControlAvailable") else "worker"
         base = SwarmReading(ok=True, role=role, node_id=node_id, hostname=hostname)
+        if self._cluster_mode != "none":
+            reading = self._read_as_manager(api, base)
+            if reading is not None:
+                return reading
+            base = replace(base, role="worker")
+        return self._read_local(api, base)
 
-        if role == "manager" and self._cluster_mode != "none":
-            nodes = api.get("/nodes")
-            me: dict[str, Any] = next((n for n in nodes if n.get("ID") == node_id), {})
-            leader = bool((me.get("ManagerStatus") or {}).get("Leader", False))
-            if leader or self._cluster_mode == "any":
-                services, tasks = read_services_and_tasks(api)
-                return replace(
-                    base,
-                    leader=leader,
-                    tasks_by_service=tasks_on_node(services, tasks, node_id),
-                    cluster=cluster_view(nodes, services, tasks),
-                )
-            base = replace(base, leader=leader)
+    def _read_local(self, api: DockerHttp, base: SwarmReading) -> SwarmReading:
         containers = api.get(
             "/containers/json", filters=_filters(label=TASK_LABEL, status="running")
         )
         return replace(base, tasks_by_service=local_tasks(containers))
+
+    def _read_as_manager(self, api: DockerHttp, base: SwarmReading) -> SwarmReading | None:
+        """The cluster view where this node is a manager now; None where it is a worker.
+
+        Every node asks /nodes, workers too: a worker's dockerd refuses at once (503, no
+        Raft involved), and it is the only way a promotion shows within one interval —
+        /info is too dear to read every sample, and a worker gets no node events.
+        A manager whose store does not answer (an election, or quorum lost) says so
+        and still counts its own engine's tasks: never 0 tasks it did not count.
+        """
+        try:
+            nodes = api.get("/nodes")
+            me: dict[str, Any] = next((n for n in nodes if n.get("ID") == base.node_id), {})
+            if base.role != "manager" or (me.get("Spec") or {}).get("Role") == "worker":
+                self._info = None  # promoted, or being demoted: /info again next sample
+            leader = bool((me.get("ManagerStatus") or {}).get("Leader", False))
+            base = replace(base, role="manager", leader=leader)
+            if not (leader or self._cluster_mode == "any"):
+                return self._read_local(api, base)
+            services, tasks = read_services_and_tasks(api)
+        except DockerApiError as exc:
+            if exc.status == 503 and NOT_A_MANAGER in str(exc):
+                if base.role == "manager":
+                    self._info = None  # demoted since /info was read
+                return None
+            if base.role == "worker":
+                self._info = None  # a worker's /nodes failing otherwise: promoted, perhaps
+            manager = replace(base, role="manager", ok=False, error=no_leader(exc))
+            return self._read_local(api, manager)
+        except TimeoutError:
+            why = f"the Swarm managers did not answer within {self._timeout_s:g} s"
+            return self._read_local(
+                api, replace(base, role="manager", ok=False, error=no_leader(why))
+            )
+        return replace(
+            base,
+            tasks_by_service=tasks_on_node(services, tasks, base.node_id),
+            cluster=cluster_view(nodes, services, tasks),
+        )
+
+
+NOT_A_MANAGER = "not a swarm manager"
+
+
+def no_leader(why: object) -> str:
+    """The one line a manager says while its Raft store does not answer."""
+    text = str(why).splitlines()[0] if str(why) else type(why).__name__
+    return f"no Swarm leader (an election, or quorum lost): {text}"[:300]
 
 
 def read_services_and_tasks(api: DockerHttp) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

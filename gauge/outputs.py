@@ -63,8 +63,9 @@ class Needle:
 
 
 def node_pixel(node: dict[str, Any], brightness: float, thresholds: Thresholds) -> Pixel:
-    """One node on the gauge's Blinkt: its strain's colour; blue when stale; off when offline."""
-    if not node["online"]:
+    """One node on the gauge's Blinkt: its strain's colour; blue when stale; off when
+    offline or down (Swarm says so)."""
+    if not node["online"] or node.get("down"):
         return OFF
     if node["stale"]:
         return (0, 0, 255, brightness)
@@ -111,12 +112,15 @@ class Outputs:
 
     def show(self, snapshot: dict[str, Any]) -> None:
         strain = snapshot["strain"]
-        if self.needle is not None:
-            self.needle.point_at(strain)
-        if self.bar is not None and self.bar.value != strain:
-            self.bar.value = strain
+        if strain is not None:  # unknown: needle and bar hold where they are, never fall to 0
+            if self.needle is not None:
+                self.needle.point_at(strain)
+            if self.bar is not None and self.bar.value != strain:
+                self.bar.value = strain
         if self.alarm is not None:
-            alarm = strain >= self.alarm_at or any(not n["online"] for n in snapshot["nodes"])
+            alarm = (strain is not None and strain >= self.alarm_at) or any(
+                not n["online"] or n.get("down") for n in snapshot["nodes"]
+            )
             if bool(self.alarm.value) != alarm:
                 self.alarm.value = alarm
         if self.blinkt is not None:

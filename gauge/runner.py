@@ -28,6 +28,9 @@ log = logging.getLogger("gauge")
 
 MIN_REFRESH_S = 0.2  # under a flood of messages, recompute the aggregate 5 times a second
 STALE_CHECK_S = 1.0
+# A broker back from a restart is followed again within 2 s: the gauge is one client,
+# and while it is cut off its picture goes stale.
+RECONNECT_MAX_S = 2
 
 
 class DropLog:
@@ -149,6 +152,7 @@ def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
         f"swarmgauge-gauge-{socket.gethostname()}",
         mqtt_settings.tls,
         read_password_file(mqtt_settings.password_file),
+        reconnect_max_s=RECONNECT_MAX_S,
     )
     problem: list[str | None] = [None]
 

@@ -1,8 +1,17 @@
 """The cluster as the gauge sees it: the newest state of every node, kept from MQTT.
 
-Pure apart from the clock, which is passed in. Bad input on any topic (not JSON,
-wrong types, schema ≠ 1, over 64 KiB, unexpected topics) is rejected with a short
-reason and never changes another node's state.
+Pure apart from the clocks, which are passed in. Bad input on any topic (not JSON,
+nested too deep, wrong types, counts out of range, schema ≠ 1, over 64 KiB,
+unexpected topics) is rejected with a short reason and never changes another node's
+state.
+
+Truth under faults (see the README's "Reliability"):
+- Age is judged by the sample time in the payload against the gauge's wall clock
+  (tolerating `clock_skew_s`), and by arrival: retained states arrive late by design.
+- The leader's cluster state gives the totals only while it is fresh and its
+  publisher is online and still leads; otherwise `desired`/`running` are null and
+  `totals_unknown` says why. Unknown is never shown as 0.
+- A node Swarm marks down is down, whatever its agent still publishes.
 """
 
 from __future__ import annotations
@@ -11,13 +20,18 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from agent.names import safe_name
 from agent.strain import cluster_strain
 
 MAX_PAYLOAD = 64 * 1024
+MAX_COUNT = 1_000_000  # tasks; Swarm's own limits are far below
+MAX_CLUSTER_NODES = 10_000
 NODE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEFAULT_CLOCK_SKEW_S = 2.0
 
 
 class Rejected(ValueError):
@@ -29,8 +43,38 @@ class NodeEntry:
     strain: float = 0.0
     tasks_running: int = 0
     leds: list[list[float]] | None = None
-    received_s: float | None = None  # clock time of the newest valid state
+    sampled_at: float | None = None  # wall-clock seconds, from the payload's `time`
+    received_s: float | None = None  # monotonic clock of the newest valid state
     offline: bool = False  # availability said "offline"
+    role: str = "none"
+    leader: bool = False
+    docker_ok: bool = False
+    docker_error: str | None = None
+    node_id: str | None = None  # the Swarm node ID, where the agent knows it
+
+
+@dataclass(frozen=True)
+class SwarmNode:
+    """A node as the leader's cluster state describes it."""
+
+    state: str  # ready / down / unknown / disconnected
+    availability: str  # active / pause / drain
+    role: str
+
+
+@dataclass
+class ClusterEntry:
+    desired: int
+    running: int
+    sampled_at: float
+    publisher: str | None
+    nodes: dict[str, SwarmNode] = field(default_factory=dict)  # by safe name and by ID
+    received_s: float = 0.0
+
+    def node(self, name: str, node_id: str | None) -> SwarmNode | None:
+        """The leader's word on a node: by Swarm ID, else by name (--node-name may differ)."""
+        found = self.nodes.get(f"id:{node_id}") if node_id else None
+        return found or self.nodes.get(name)
 
 
 def _number(value: Any, low: float, high: float, what: str) -> float:
@@ -39,30 +83,66 @@ def _number(value: Any, low: float, high: float, what: str) -> float:
     return float(value)
 
 
+def _count(value: Any, what: str) -> int:
+    """A whole number from 0 to MAX_COUNT: bigger ones overflow a float in the strain."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise Rejected(f"{what} is not a count from 0 to {MAX_COUNT}")
+    return value
+
+
+def _text(value: Any, what: str, limit: int = 64) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise Rejected(f"{what} is not a text of 1 to {limit} characters")
+    return value
+
+
+def _time(value: Any) -> float:
+    """Seconds since the epoch from an ISO 8601 time with a zone (the payload's `time`)."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise Rejected("time is not an ISO 8601 text")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise Rejected("time is not an ISO 8601 text") from None
+    if parsed.tzinfo is None:
+        raise Rejected("time has no zone")
+    return parsed.timestamp()
+
+
 def _load_json(payload: bytes) -> Any:
     if len(payload) > MAX_PAYLOAD:
         raise Rejected("payload over 64 KiB")
     try:
         return json.loads(payload)
+    except RecursionError:  # [[[[… nested deeper than the parser's stack
+        raise Rejected("JSON nested too deep") from None
     except (ValueError, UnicodeDecodeError):
         raise Rejected("not JSON") from None
 
 
+def _schema1(payload: bytes, what: str) -> dict[str, Any]:
+    state = _load_json(payload)
+    if not isinstance(state, dict) or state.get("schema") != 1:
+        raise Rejected(f"not a {what} of schema 1")
+    return state
+
+
 def parse_node_state(payload: bytes, node: str) -> NodeEntry:
     """The parts of a node state (schema 1) the gauge uses; Rejected if it is not one."""
-    state = _load_json(payload)
-    if not isinstance(state, dict):
-        raise Rejected("not a JSON object")
-    if state.get("schema") != 1:
-        raise Rejected(f"schema {state.get('schema')!r}, not 1")
+    state = _schema1(payload, "node state")
     if state.get("node") != node:
         raise Rejected("node name differs from the topic's")
-    strain, tasks = state.get("strain"), state.get("tasks")
+    strain, tasks, docker = state.get("strain"), state.get("tasks"), state.get("docker")
     if not isinstance(strain, dict) or not isinstance(tasks, dict):
         raise Rejected("strain or tasks missing")
-    running = tasks.get("running")
-    if isinstance(running, bool) or not isinstance(running, int) or running < 0:
-        raise Rejected("tasks.running is not a count")
+    if not isinstance(docker, dict) or not isinstance(docker.get("ok"), bool):
+        raise Rejected("docker.ok missing")
+    error = docker.get("error")
+    if error is not None and not isinstance(error, str):
+        raise Rejected("docker.error is not a text")
+    role = state.get("role")
+    if role not in ("manager", "worker", "none"):
+        raise Rejected("role is not manager, worker or none")
     leds = state.get("leds")
     if leds is not None:
         if not isinstance(leds, list) or len(leds) != 8:
@@ -75,36 +155,71 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
             _number(pixel[3], 0, 1, "a brightness")
     return NodeEntry(
         strain=_number(strain.get("value"), 0, 1, "strain.value"),
-        tasks_running=running,
+        tasks_running=_count(tasks.get("running"), "tasks.running"),
         leds=leds,
+        sampled_at=_time(state.get("time")),
+        role=role,
+        leader=state.get("leader") is True,
+        docker_ok=docker["ok"],
+        docker_error=error[:200] if error else None,
+        node_id=_text(node_id, "node_id") if (node_id := state.get("node_id")) else None,
     )
 
 
-def parse_cluster_totals(payload: bytes) -> tuple[int, int]:
-    """(desired, running) from the leader's cluster state."""
-    state = _load_json(payload)
-    totals = state.get("totals") if isinstance(state, dict) else None
-    if not isinstance(state, dict) or state.get("schema") != 1 or not isinstance(totals, dict):
-        raise Rejected("not a cluster state of schema 1")
-    desired, running = totals.get("desired"), totals.get("running")
-    for v in (desired, running):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise Rejected("totals are not counts")
-    return desired, running  # type: ignore[return-value]
+def parse_cluster_state(payload: bytes) -> ClusterEntry:
+    """What the gauge uses of the leader's cluster state (schema 1)."""
+    state = _schema1(payload, "cluster state")
+    totals = state.get("totals")
+    if not isinstance(totals, dict):
+        raise Rejected("totals missing")
+    publisher = state.get("publisher")
+    if publisher is not None and not NODE_NAME.match(_text(publisher, "publisher")):
+        raise Rejected("publisher is not a node name")
+    nodes = state.get("nodes", [])
+    if not isinstance(nodes, list) or len(nodes) > MAX_CLUSTER_NODES:
+        raise Rejected("nodes is not a list of nodes")
+    swarm_nodes: dict[str, SwarmNode] = {}
+    for n in nodes:
+        if not isinstance(n, dict):
+            raise Rejected("a node is not an object")
+        swarm_node = SwarmNode(
+            state=_text(n.get("state"), "a node's state", 32),
+            availability=_text(n.get("availability"), "a node's availability", 32),
+            role=_text(n.get("role"), "a node's role", 32),
+        )
+        swarm_nodes[safe_name(_text(n.get("name"), "a node's name", 256))] = swarm_node
+        swarm_nodes[f"id:{_text(n.get('id'), 'a node id')}"] = swarm_node
+    return ClusterEntry(
+        desired=_count(totals.get("desired"), "totals.desired"),
+        running=_count(totals.get("running"), "totals.running"),
+        sampled_at=_time(state.get("time")),
+        publisher=publisher,
+        nodes=swarm_nodes,
+    )
 
 
 class ClusterView:
-    """Every node's newest state, and the leader's task totals."""
+    """Every node's newest state, and the leader's view of the cluster.
+
+    clock: monotonic seconds (arrival ages); wall: seconds since the epoch, to judge
+    the sample times in the payloads, with clock_skew_s of tolerance between hosts.
+    """
 
     def __init__(
-        self, prefix: str, stale_after_s: float, clock: Callable[[], float] = time.monotonic
+        self,
+        prefix: str,
+        stale_after_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        clock_skew_s: float = DEFAULT_CLOCK_SKEW_S,
     ) -> None:
         self.prefix = prefix
         self.stale_after_s = stale_after_s
         self.clock = clock
+        self.wall = wall
+        self.clock_skew_s = clock_skew_s
         self.nodes: dict[str, NodeEntry] = {}
-        self.totals: tuple[int, int] = (0, 0)
-        self.totals_received_s: float | None = None
+        self.cluster: ClusterEntry | None = None
 
     def apply(self, topic: str, payload: bytes) -> None:
         """Take one message in; Rejected (and nothing changed) if it is not for us."""
@@ -112,8 +227,9 @@ class ClusterView:
         head = self.prefix.split("/")
         rest = parts[len(head) :] if parts[: len(head)] == head else []
         if rest == ["cluster", "state"]:
-            self.totals = parse_cluster_totals(payload)
-            self.totals_received_s = self.clock()
+            cluster = parse_cluster_state(payload)
+            cluster.received_s = self.clock()
+            self.cluster = cluster
             return
         if len(rest) != 3 or rest[0] != "node" or not NODE_NAME.match(rest[1]):
             raise Rejected("unexpected topic")
@@ -132,15 +248,57 @@ class ClusterView:
         else:
             raise Rejected("unexpected topic")
 
+    def _age(self, sampled_at: float | None, received_s: float | None, now: float) -> float:
+        """Seconds since the sample, by its own time (less the skew allowed) or by
+        arrival, whichever is older: a clock far ahead cannot keep a dead node fresh."""
+        if sampled_at is None or received_s is None:
+            return float("inf")
+        by_time = self.wall() - sampled_at - self.clock_skew_s
+        return max(by_time, now - received_s, 0.0)
+
+    def _totals_unknown(self, now: float) -> str | None:
+        """Why the leader's totals cannot be used now; None while they can."""
+        c = self.cluster
+        if c is None:
+            return "no cluster state from a Swarm leader's agent yet"
+        age = self._age(c.sampled_at, c.received_s, now)
+        if age > self.stale_after_s:
+            why = f"the last cluster state is {age:.0f} s old"
+        else:
+            publisher = self.nodes.get(c.publisher or "")
+            if publisher is None or publisher.offline:
+                why = f"its publisher {c.publisher or '(unnamed)'} is offline"
+            elif (
+                publisher.sampled_at is not None
+                and publisher.sampled_at > c.sampled_at
+                and not publisher.leader
+            ):
+                why = f"its publisher {c.publisher} no longer leads"
+            else:
+                return None
+        troubles = sorted(
+            f"{name}: {n.docker_error}"
+            for name, n in self.nodes.items()
+            if n.role == "manager" and not n.docker_ok and n.docker_error and not n.offline
+        )
+        return "; ".join([why, *troubles[:3]])
+
     def snapshot(self) -> dict[str, Any]:
         """The aggregate, as /api/cluster serves it (a contract; see the README)."""
         now = self.clock()
+        unknown = self._totals_unknown(now)
+        cluster = self.cluster if unknown is None else None
         nodes: list[dict[str, Any]] = []
         for name in sorted(self.nodes):
             entry = self.nodes[name]
             if entry.received_s is None:
                 continue  # availability alone: nothing to show yet
-            stale = now - entry.received_s > self.stale_after_s
+            age = self._age(entry.sampled_at, entry.received_s, now)
+            stale = age > self.stale_after_s
+            swarm = cluster.node(name, entry.node_id) if cluster is not None else None
+            down = swarm is not None and swarm.state not in ("ready", "unknown")
+            # a fresh cluster state that does not list the node: it left the Swarm
+            in_swarm = None if cluster is None else swarm is not None
             nodes.append(
                 {
                     "name": name,
@@ -149,17 +307,28 @@ class ClusterView:
                     "strain": entry.strain,
                     "tasks_running": entry.tasks_running,
                     "leds": entry.leds,
+                    "role": entry.role,
+                    "docker_ok": entry.docker_ok,
+                    "docker_error": entry.docker_error,
+                    "swarm_state": swarm.state if swarm else None,
+                    "availability": swarm.availability if swarm else None,
+                    "down": down,
+                    "in_swarm": in_swarm,
+                    "counted": not (entry.offline or stale or down or in_swarm is False),
                 }
             )
-        counted = [n["strain"] for n in nodes if n["online"] and not n["stale"]]
-        fresh = (
-            self.totals_received_s is not None
-            and now - self.totals_received_s <= self.stale_after_s
-        )
-        desired, running = self.totals if fresh else (0, 0)
+        counted = [n["strain"] for n in nodes if n["counted"]]
+        desired: int | None = None
+        running: int | None = None
+        if unknown is None and self.cluster is not None:
+            desired, running = self.cluster.desired, self.cluster.running
+        strain: float | None = None
+        if counted or desired is not None:
+            strain = round(cluster_strain(counted, desired or 0, running or 0), 3)
         return {
-            "strain": round(cluster_strain(counted, desired, running), 3),
+            "strain": strain,
             "desired": desired,
             "running": running,
+            "totals_unknown": unknown,
             "nodes": nodes,
         }

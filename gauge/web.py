@@ -25,7 +25,13 @@ class Latest:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.version = 0
-        self._snapshot: dict[str, Any] = {"strain": 0, "desired": 0, "running": 0, "nodes": []}
+        self._snapshot: dict[str, Any] = {
+            "strain": None,
+            "desired": None,
+            "running": None,
+            "totals_unknown": "starting",
+            "nodes": [],
+        }
         self._body: bytes | None = None
         self.closed = False
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from tests.peers.dockerd import Dockerd, DockerdUnavailable
 from tests.peers.images import IMAGE_TAG, base_image, build, offline_context
 
 REQUIRE_DOCKER = os.environ.get("SWARMGAUGE_REQUIRE_DOCKER") == "1"
+SESSION_STARTED = time.time()
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +59,11 @@ def image(dockerd: Dockerd, tmp_path_factory: pytest.TempPathFactory) -> str:
     seconds = build(dockerd.client, IMAGE_TAG, "Dockerfile.armhf", context, {"BASE": base})
     print(f"\nDockerfile.armhf built on {base} in {seconds:.0f} s")
     return IMAGE_TAG
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault suite's table, where it ran in this session."""
+    table = Path(__file__).resolve().parent / "artifacts" / "faults.md"
+    if table.exists() and table.stat().st_mtime >= SESSION_STARTED:
+        terminalreporter.write_sep("=", "the gauge under faults (tests/test_faults.py)")
+        terminalreporter.write_line(table.read_text().rstrip())

@@ -46,6 +46,7 @@ class Watcher:
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         self._client.on_connect = lambda c, *_: c.subscribe(self._topic, qos=1)
         self._client.on_message = self._on_message
+        self._client.reconnect_delay_set(1, 2)  # back soon after a broker restart
         if auth is not None:
             self._client.username_pw_set(*auth)
         if ca_file is not None:

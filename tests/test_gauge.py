@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 
 from agent.host import HostReading
-from agent.snapshot import node_snapshot
+from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import Strain
-from agent.swarm import SwarmReading
+from agent.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from gauge.config import load_gauge_config
 from gauge.runner import GaugeApp
 from tests.helpers import validate
@@ -23,15 +24,20 @@ from tests.peers.broker import Broker
 from tests.peers.net import free_port, wait_until
 
 
-def node_payload(name: str, strain: float, tasks: int = 1) -> bytes:
-    """A real node state, made by the agent's own snapshot function."""
+def node_payload(
+    name: str, strain: float, tasks: int = 1, leader: bool = False, age_s: float = 0.0
+) -> bytes:
+    """A real node state, made by the agent's own snapshot function, sampled age_s ago."""
     host = HostReading(strain * 100, 0.1, 1, 10.0, None)
     state = node_snapshot(
         node=name,
-        now=datetime.now(UTC),
+        now=datetime.now(UTC) - timedelta(seconds=age_s),
         host=host,
         swarm=SwarmReading(
-            ok=True, role="worker", tasks_by_service={"web": tasks} if tasks else {}
+            ok=True,
+            role="manager" if leader else "worker",
+            leader=leader,
+            tasks_by_service={"web": tasks} if tasks else {},
         ),
         strain=Strain(strain, strain, 0.1, tasks / 8),
         interval_s=1.0,
@@ -144,23 +150,67 @@ def test_three_nodes_offline_and_stale(broker: Broker, nodes: Publisher, mock_pi
     assert [mock_pins.pin(p).state for p in (5, 6, 13, 19, 26, 21)] == [0] * 6  # all off
 
 
-def test_leader_totals_count(broker: Broker, nodes: Publisher, mock_pins: Any) -> None:
-    nodes.state("pi-1", 0.1)
-    cluster_state = {
-        "schema": 1,
-        "time": "2026-11-27T23:30:19.601Z",
-        "leader": "pi-1",
-        "nodes": [],
-        "services": [],
-        "totals": {"nodes": 1, "nodes_ready": 1, "services": 1, "desired": 4, "running": 1},
-        "strain": {"value": 0.75, "tasks": 0.1, "missing": 0.75},
-    }
-    validate("cluster", cluster_state)
-    nodes.send("swarmgauge/cluster/state", json.dumps(cluster_state).encode())
-    app = start_gauge(broker)
+def cluster_payload(desired: int, running: int, age_s: float = 0.0) -> bytes:
+    """The leader's cluster state as pi-1's agent publishes it, sampled age_s ago."""
+    reading = ClusterReading(
+        nodes=(ClusterNode("id1", "pi-1", "manager", "ready", "active", True, running),),
+        services=(ClusterService("web", "replicated", desired, running),),
+    )
+    state = cluster_snapshot(
+        now=datetime.now(UTC) - timedelta(seconds=age_s),
+        cluster=reading,
+        capacity=8,
+        publisher="pi-1",
+    )
+    validate("cluster", state)
+    return json.dumps(state).encode()
+
+
+def test_leader_totals_count_while_fresh_and_their_publisher_online(
+    broker: Broker, nodes: Publisher, mock_pins: Any
+) -> None:
+    nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True))
+    nodes.send("swarmgauge/node/pi-1/availability", b"online")
+    nodes.send("swarmgauge/cluster/state", cluster_payload(4, 1))
+    app = start_gauge(broker, *PINS)
     try:
         cluster = api_until(app, lambda c: c["desired"] == 4)
         assert cluster["strain"] == 0.75 and cluster["running"] == 1
+        assert cluster["totals_unknown"] is None
+        assert cluster["nodes"][0]["swarm_state"] == "ready" and cluster["nodes"][0]["counted"]
+        needle = app.outputs.needle
+        assert needle is not None and wait_until(lambda: not needle.moving, 10)
+        angle = needle.angle
+
+        # its publisher is gone: the totals are unknown, not 0 of 0, and the needle holds
+        nodes.send("swarmgauge/node/pi-1/availability", b"offline")
+        cluster = api_until(app, lambda c: c["desired"] is None)
+        assert cluster["running"] is None and cluster["strain"] is None
+        assert cluster["totals_unknown"] == "its publisher pi-1 is offline"
+        time.sleep(0.5)
+        assert needle.angle == angle and not needle.moving
+    finally:
+        app.close()
+
+
+def test_retained_states_older_than_stale_after_are_stale_at_once(
+    broker: Broker, nodes: Publisher
+) -> None:
+    """A leader died 97 s ago and nobody took over: its retained words are history."""
+    nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True, age_s=97))
+    nodes.send("swarmgauge/node/pi-1/availability", b"online")
+    nodes.send("swarmgauge/node/pi-2/state", node_payload("pi-2", 0.4))
+    nodes.send("swarmgauge/cluster/state", cluster_payload(9, 9, age_s=97))
+    app = start_gauge(broker, "--stale-after", "5")
+    try:
+        cluster = api_until(app, lambda c: len(c["nodes"]) == 2)
+        assert [(n["name"], n["stale"]) for n in cluster["nodes"]] == [
+            ("pi-1", True),
+            ("pi-2", False),
+        ]
+        assert (cluster["desired"], cluster["running"]) == (None, None)
+        assert re.fullmatch(r"the last cluster state is 9\d s old", cluster["totals_unknown"])
+        assert cluster["strain"] == 0.4
     finally:
         app.close()
 

@@ -77,6 +77,8 @@ def test_page_renders_and_updates_without_reload(broker: Broker, browser: Any) -
             assert len(row.find_elements(By.CSS_SELECTOR, ".led")) == 8
         needle = browser.find_element(By.ID, "needle").get_attribute("transform")
         assert needle == "rotate(0 100 100)"
+        tasks = browser.find_element(By.ID, "tasks").text  # no leader's agent: unknown, not 0
+        assert tasks == "tasks unknown: no cluster state from a Swarm leader's agent yet"
 
         nodes.state("pi-4", 1.0)  # (0.2 + 0.4 + 0.9 + 1.0) / 4 = 0.625
         wait.until(lambda d: len(rows(d)) == 4)
@@ -86,6 +88,14 @@ def test_page_renders_and_updates_without_reload(broker: Broker, browser: Any) -
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "gauge.png"))
         assert (ARTIFACTS / "gauge.png").stat().st_size > 1000
+
+        for name in ("pi-1", "pi-2", "pi-3", "pi-4"):  # all gone: strain unknown, needle holds
+            nodes.send(f"swarmgauge/node/{name}/availability", b"offline")
+        wait.until(lambda d: d.find_element(By.ID, "value").text == "unknown")
+        assert browser.find_element(By.ID, "needle").get_attribute("transform") == (
+            "rotate(22.5 100 100)"  # 0.625 of -90..90
+        )
+        assert "offline" in rows(browser)[0].text
     finally:
         app.close()
         nodes.close()

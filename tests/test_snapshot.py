@@ -104,9 +104,9 @@ def cluster_reading() -> ClusterReading:
 
 
 def test_cluster_snapshot() -> None:
-    snap = cluster_snapshot(now=NOW, cluster=cluster_reading(), capacity=8)
+    snap = cluster_snapshot(now=NOW, cluster=cluster_reading(), capacity=8, publisher="pi-1")
     validate("cluster", snap)
-    assert snap["leader"] == "pi-1"
+    assert snap["leader"] == "pi-1" and snap["publisher"] == "pi-1"
     assert snap["totals"] == {
         "nodes": 3,
         "nodes_ready": 2,
@@ -123,6 +123,6 @@ def test_cluster_without_leader_validates() -> None:
     reading = ClusterReading(
         nodes=(ClusterNode("id1", "pi-1", "manager", "ready", "active", False, 0),), services=()
     )
-    snap = cluster_snapshot(now=NOW, cluster=reading, capacity=8)
+    snap = cluster_snapshot(now=NOW, cluster=reading, capacity=8, publisher="pi-1")
     validate("cluster", snap)
     assert snap["leader"] is None and snap["strain"]["value"] == 0.0

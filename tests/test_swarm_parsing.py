@@ -58,6 +58,17 @@ def test_task_on_a_down_node_is_not_running() -> None:
     assert by_name["pi-b"].tasks_running == 0 and by_name["pi-b"].state == "down"
 
 
+def test_nodes_unknown_after_a_failover_are_not_down() -> None:
+    """A new leader knows no node's state for a few seconds: no false mass outage."""
+    nodes = [node("a", "unknown", True, "manager"), node("b", "unknown"), node("c", "down")]
+    services = [service("s", {"Replicated": {"Replicas": 3}}, {"DesiredTasks": 3})]
+    tasks = [task("s", "a"), task("s", "b"), task("s", "c")]
+    view = cluster_view(nodes, services, tasks)
+    (svc,) = view.services
+    assert (svc.desired, svc.running) == (3, 2)
+    assert [n.tasks_running for n in view.nodes] == [1, 1, 0]
+
+
 def test_only_tasks_desired_and_currently_running_count() -> None:
     nodes = [node("a")]
     services = [

@@ -1,0 +1,414 @@
+"""The fault suite's rig: a real three-node Swarm, one agent per node, one broker, one
+gauge, and a poller that sets the gauge's /api/cluster beside the truth read from the
+engines at the same moments.
+
+Truth: a task is truly running when its container runs on an engine whose node Swarm
+does not mark down (a node `unknown` right after a failover is not down) and that is
+still in the Swarm. Desired: the sum of the services' DesiredTasks, from whichever
+manager answers; None while none does (no leader).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.swarm import TASK_LABEL
+from tests.helpers import AgentProcess, clean_env
+from tests.mqtt_watch import Watcher
+from tests.peers.broker import Broker
+from tests.peers.net import free_port, wait_for_port, wait_until
+from tests.peers.swarm3 import Node, Swarm3
+
+INTERVAL_S = 1.0
+STALE_AFTER_S = 5.0
+KEEPALIVE_S = 5  # the agent's lowest: a frozen agent is offline after 1.5 × this
+POLL_S = 0.5
+# The gauge may trail a change of the truth by two intervals, a poll and a refresh.
+LAG_S = 2 * INTERVAL_S + POLL_S + 0.5
+
+
+@dataclass(frozen=True)
+class Truth:
+    running: int
+    desired: int | None
+    states: dict[str, str]  # host name → Swarm state, as the last manager that answered saw it
+    leader: str | None  # None: no manager answered with a leader
+
+
+@dataclass(frozen=True)
+class Moment:
+    at: float  # time.time()
+    gauge: dict[str, Any] | None  # /api/cluster, None if it did not answer
+    truth: Truth
+
+
+class TruthReader:
+    """Reads the engines directly, each call bounded (managers hang in an election)."""
+
+    def __init__(self, swarm: Swarm3) -> None:
+        self.swarm = swarm
+        self._clients: dict[int, Any] = {}
+        self._states: dict[str, str] = {}
+
+    def _api(self, node: Node) -> Any:
+        import docker
+
+        if node.n not in self._clients:
+            self._clients[node.n] = docker.APIClient(
+                base_url=node.base_url, version="1.41", timeout=1.5
+            )
+        return self._clients[node.n]
+
+    def _drop(self, node: Node) -> None:
+        client = self._clients.pop(node.n, None)
+        if client is not None:
+            client.close()
+
+    def read(self) -> Truth:
+        leader: str | None = None
+        desired: int | None = None
+        for node in self.swarm.nodes:
+            if not node.running:
+                continue
+            try:
+                nodes = self._api(node).nodes()
+                services = self._api(node).services(status=True)
+            except Exception:
+                self._drop(node)
+                continue
+            self._states = {n["Description"]["Hostname"]: n["Status"]["State"] for n in nodes}
+            leader = next(
+                (
+                    n["Description"]["Hostname"]
+                    for n in nodes
+                    if (n.get("ManagerStatus") or {}).get("Leader")
+                ),
+                None,
+            )
+            desired = sum((s.get("ServiceStatus") or {}).get("DesiredTasks", 0) for s in services)
+            break
+        running = 0
+        for node in self.swarm.nodes:
+            state = self._states.get(node.name)
+            if not node.running or state is None or state in ("down", "disconnected"):
+                continue
+            try:
+                running += len(
+                    self._api(node).containers(filters={"label": TASK_LABEL, "status": "running"})
+                )
+            except Exception:
+                self._drop(node)
+        return Truth(running, desired, dict(self._states), leader)
+
+    def close(self) -> None:
+        for n in list(self._clients):
+            self._clients.pop(n).close()
+
+
+@dataclass
+class Verdict:
+    scenario: str
+    detected_s: float | None
+    right_s: float | None
+    wrong: int
+    longest_s: float
+    lost: int
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def row(self) -> str:
+        def s(v: float | None) -> str:
+            return "-" if v is None else f"{v:.1f}"
+
+        return (
+            f"| {self.scenario} | {s(self.detected_s)} | {s(self.right_s)} | "
+            f"{self.wrong} ({self.longest_s:.1f} s) | {self.lost} |"
+        )
+
+
+TABLE_HEAD = (
+    "| scenario | Swarm detected after (s) | gauge right after (s) "
+    "| wrong moments (longest) | states lost |\n|---|---|---|---|---|"
+)
+
+
+def wrong_reasons(m: Moment, history: list[Moment], in_grace: bool) -> list[str]:
+    """What is wrong with the gauge at moment m, judged against the truth then."""
+    g, t = m.gauge, m.truth
+    if g is None:
+        return ["the gauge did not answer"]
+    if in_grace:
+        return []
+    reasons = []
+    running, desired, strain = g["running"], g["desired"], g["strain"]
+    if running is not None and running > t.running:
+        reasons.append(f"running {running} > truly running {t.running}")
+    if running == 0 and desired == 0 and t.running > 0:
+        reasons.append(f"0/0 while {t.running} tasks run")
+    if strain is not None and strain >= 0.9 and t.desired and t.running >= t.desired:
+        reasons.append(f"strain {strain} while every desired task runs")
+    # where the truth has held still for LAG_S with a leader, the gauge must match it
+    recent = [h for h in history if m.at - LAG_S <= h.at <= m.at]
+    steady = (
+        bool(recent)
+        and recent[0].at <= m.at - LAG_S + POLL_S
+        and all(h.truth.running == t.running and h.truth.leader for h in recent)
+        and all(h.truth.states == t.states for h in recent)
+    )
+    if steady:
+        if running != t.running:
+            reasons.append(f"running {running}, truly {t.running} (held for {LAG_S:g} s)")
+        rows = {n["name"]: n for n in g["nodes"]}
+        for name, state in t.states.items():
+            row = rows.get(name)
+            if state == "down" and row is not None and row["counted"]:
+                reasons.append(f"{name} is down but counted")
+    return reasons
+
+
+class Rig:
+    """Everything the scenarios act on, started once for the module."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.swarm = Swarm3()
+        self.broker = Broker(workdir)
+        self.agents: dict[str, AgentProcess] = {}
+        self.gauge: Any = None
+        self.http_port = free_port()
+        self.moments: list[Moment] = []
+        self.verdicts: list[Verdict] = []
+        self.watcher: Watcher | None = None
+        self._stop = threading.Event()
+        self._poller = threading.Thread(target=self._poll, name="fault-poller", daemon=True)
+        self.truth: TruthReader | None = None
+
+    # --- start and stop --------------------------------------------------------------
+
+    def start(self) -> Rig:
+        import subprocess
+        import sys
+
+        self.swarm.start()
+        self.broker.start()
+        self.watcher = Watcher(self.broker.host, self.broker.port, "swarmgauge/#", "fault-watch")
+        for node in self.swarm.nodes:
+            self.start_agent(node)
+        log = (self.workdir / "gauge.log").open("ab")
+        self.gauge = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gauge",
+                "--broker",
+                self.broker.url,
+                "--http",
+                f"127.0.0.1:{self.http_port}",
+                "--stale-after",
+                f"{STALE_AFTER_S:g}",
+                "--keepalive",
+                str(KEEPALIVE_S),
+            ],  # fmt: skip
+            env=clean_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        if not wait_for_port(self.http_port, 20):
+            raise RuntimeError(f"the gauge did not listen: {self.gauge_log()[-500:]}")
+        self.truth = TruthReader(self.swarm)
+        self._poller.start()
+        return self
+
+    def start_agent(self, node: Node) -> AgentProcess:
+        agent = AgentProcess(
+            [
+                "--docker-host",
+                node.base_url,
+                "--broker",
+                self.broker.url,
+                "--interval",
+                f"{INTERVAL_S:g}",
+                "--keepalive",
+                str(KEEPALIVE_S),
+                "--display",
+                "none",
+                "--no-discovery",
+                "--docker-timeout",
+                "2",
+            ],  # fmt: skip
+            self.workdir / f"agent-{node.name}.log",
+        ).start()
+        self.agents[node.name] = agent
+        return agent
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._poller.is_alive():
+            self._poller.join(timeout=5)
+        if self.gauge is not None and self.gauge.poll() is None:
+            self.gauge.terminate()
+            try:
+                self.gauge.wait(timeout=10)
+            except Exception:
+                self.gauge.kill()
+                self.gauge.wait()
+        for agent in self.agents.values():
+            if agent.proc is not None and agent.proc.poll() is None:
+                agent.proc.terminate()
+                try:
+                    agent.proc.wait(timeout=10)
+                except Exception:
+                    agent.stop()
+        if self.watcher is not None:
+            self.watcher.close()
+        if self.truth is not None:
+            self.truth.close()
+        self.broker.stop()
+        self.swarm.close()
+
+    # --- observing -------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        assert self.truth is not None
+        url = f"http://127.0.0.1:{self.http_port}/api/cluster"
+        while not self._stop.wait(max(0.0, POLL_S - time.time() % POLL_S)):
+            at = time.time()
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    gauge: dict[str, Any] | None = json.loads(r.read())
+            except Exception:
+                gauge = None
+            self.moments.append(Moment(at, gauge, self.truth.read()))
+
+    def api(self) -> dict[str, Any]:
+        url = f"http://127.0.0.1:{self.http_port}/api/cluster"
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return json.loads(r.read())  # type: ignore[no-any-return]
+
+    def latest(self) -> Moment:
+        n = len(self.moments)
+        wait_until(lambda: len(self.moments) > n, 5, 0.05)
+        return self.moments[-1]
+
+    def until(self, what: str, check: Any, timeout_s: float) -> float:
+        """Seconds until check(latest moment) holds; AssertionError naming `what` if never."""
+        start = time.time()
+        found = wait_until(lambda: check(self.latest()), timeout_s, 0.05)
+        assert found, f"{what}: not within {timeout_s:g} s; last: {self.moments[-1]}"
+        return time.time() - start
+
+    def gauge_log(self) -> str:
+        return (self.workdir / "gauge.log").read_text(errors="replace")
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.swarm.nodes if n.name == name)
+
+    # --- one scenario ------------------------------------------------------------------
+
+    @contextmanager
+    def scenario(self, name: str, quiet_nodes: tuple[str, ...] = ()) -> Iterator[Scenario]:
+        sc = Scenario(name, time.time(), quiet_nodes)
+        yield sc
+        sc.end = time.time()
+        self.verdicts.append(self.judge(sc))
+
+    def judge(self, sc: Scenario) -> Verdict:
+        window = [m for m in self.moments if sc.start <= m.at <= sc.end]
+        history = [m for m in self.moments if sc.start - LAG_S <= m.at <= sc.end]
+        wrong = 0
+        longest = run = 0
+        reasons: list[str] = []
+        for m in window:
+            in_grace = any(f <= m.at <= f + g for f, g in sc.graces)
+            why = wrong_reasons(m, history, in_grace)
+            if why:
+                wrong += 1
+                run += 1
+                longest = max(longest, run)
+                if len(reasons) < 8:
+                    reasons.append(f"+{m.at - sc.start:.1f} s: {'; '.join(why)}")
+            else:
+                run = 0
+        # gauge right: from the last fault until its running matches the truth to the end
+        last_fault = max((f for f, _ in sc.graces), default=sc.start)
+        right_at = None
+        for m in window:
+            if m.at < last_fault:
+                continue
+            ok = m.gauge is not None and m.gauge["running"] == m.truth.running
+            if ok and right_at is None:
+                right_at = m.at
+            elif not ok:
+                right_at = None
+        return Verdict(
+            scenario=sc.name,
+            detected_s=sc.detected_s,
+            right_s=None if right_at is None else max(0.0, right_at - last_fault),
+            wrong=wrong,
+            longest_s=longest * POLL_S,
+            lost=self.states_lost(sc),
+            reasons=reasons,
+            notes=sc.notes,
+        )
+
+    def states_lost(self, sc: Scenario) -> int:
+        """Node states that never arrived: gaps over 1.5 periods between two states of a
+        node whose agent was not the one being killed or frozen."""
+        assert self.watcher is not None
+        lost = 0
+        for name in self.agents:
+            if name in sc.quiet_nodes:
+                continue
+            times = [
+                m.at
+                for m in self.watcher.on(f"swarmgauge/node/{name}/state")
+                if sc.start <= m.at <= sc.end and not m.retain
+            ]
+            period = INTERVAL_S * 1.05
+            lost += sum(
+                max(0, round((b - a) / period) - 1) for a, b in zip(times, times[1:], strict=False)
+            )
+        return lost
+
+    def cluster_publishers(self, since: float) -> list[tuple[float, str]]:
+        """(arrival, publisher) of every live cluster state since `since`."""
+        assert self.watcher is not None
+        return [
+            (m.at, m.json().get("publisher"))
+            for m in self.watcher.on("swarmgauge/cluster/state")
+            if m.at >= since and not m.retain
+        ]
+
+
+@dataclass
+class Scenario:
+    name: str
+    start: float
+    quiet_nodes: tuple[str, ...] = ()
+    end: float = 0.0
+    graces: list[tuple[float, float]] = field(default_factory=list)  # (fault at, grace s)
+    detected_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def fault(self, grace_s: float) -> float:
+        """A fault happens now; the gauge has grace_s to catch up. Returns now."""
+        now = time.time()
+        self.graces.append((now, grace_s))
+        return now
+
+    def extend_grace(self, fault_at: float, until: float) -> None:
+        """Swarm took until `until` to notice: the grace runs two intervals past that."""
+        self.graces = [
+            (f, max(g, until - f + 2 * INTERVAL_S + POLL_S)) if f == fault_at else (f, g)
+            for f, g in self.graces
+        ]

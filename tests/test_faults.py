@@ -1,0 +1,360 @@
+"""The gauge tells the truth while the Swarm fails: a real three-node fault suite.
+
+Three dockerd in their own network namespaces (tests/peers/swarm3.py), one agent per
+node (each on its own node's socket), one broker, one gauge. A poller reads the
+gauge's /api/cluster every 0.5 s beside the truth read from the engines at the same
+moments (tests/fault_rig.py) and every scenario fails on any wrong moment beyond its
+grace: Swarm's own detection time plus two intervals. The scenarios run in order on
+one Swarm; each leaves it whole for the next. The table they make is printed at the
+end of the run and written to tests/artifacts/faults.md.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gauge.runner import RECONNECT_MAX_S
+from tests.fault_rig import (
+    INTERVAL_S,
+    KEEPALIVE_S,
+    LAG_S,
+    POLL_S,
+    TABLE_HEAD,
+    Moment,
+    Rig,
+)
+from tests.peers.dockerd import DockerdUnavailable, create_service, scale_service
+from tests.peers.net import wait_until
+from tests.peers.swarm3 import Node
+
+pytestmark = [pytest.mark.docker, pytest.mark.faults]
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+REPLICAS = 6
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    if os.environ.get("SWARMGAUGE_SKIP_FAULTS") == "1":
+        pytest.skip("SWARMGAUGE_SKIP_FAULTS=1")
+    r = Rig(tmp_path_factory.mktemp("faults"))
+    started = time.time()
+    try:
+        r.start()
+    except DockerdUnavailable as exc:
+        r.close()
+        if os.environ.get("SWARMGAUGE_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"SWARMGAUGE_REQUIRE_DOCKER=1 but a multi-node Swarm cannot run: {exc}")
+        pytest.skip(f"multi-node Swarm unavailable: {exc}")
+    except BaseException:
+        r.close()
+        raise
+    try:
+        leader = r.swarm.nodes[0].client
+        create_service(leader, "rep", ["sleep", "3600"], replicas=REPLICAS, restart_delay_s=1)
+        create_service(leader, "glob", ["sleep", "3600"], replicas=None, restart_delay_s=1)
+        r.until("9 tasks, and the gauge says so", lambda m: right(m, 9), 90)
+        print(f"\nfault rig up in {time.time() - started:.0f} s")
+        yield r
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        table = "\n".join([TABLE_HEAD, *(v.row() for v in r.verdicts)])
+        (ARTIFACTS / "faults.md").write_text(table + "\n")
+        r.close()
+
+
+def right(m: Moment, running: int | None = None) -> bool:
+    """The gauge's running count equals the truth (and `running`, where given)."""
+    g = m.gauge
+    return (
+        g is not None
+        and g["running"] == m.truth.running
+        and (running is None or g["running"] == running)
+    )
+
+
+def row(m: Moment, name: str) -> dict[str, Any] | None:
+    if m.gauge is None:
+        return None
+    return next((n for n in m.gauge["nodes"] if n["name"] == name), None)
+
+
+def leader_api(rig: Rig) -> Any:
+    node = rig.swarm.leader()
+    assert node is not None, "no leader"
+    return node.client.api
+
+
+def update_node(rig: Rig, node: Node, **spec: str) -> None:
+    api = leader_api(rig)
+    current = api.inspect_node(node.node_id)
+    new = {**current["Spec"], **spec}
+    api.update_node(node.node_id, current["Version"]["Index"], new)
+
+
+def settle(rig: Rig, seconds: float = LAG_S + 1) -> None:
+    """Let the gauge be watched for a while in the new steady state."""
+    time.sleep(seconds)
+
+
+def verdict_of(rig: Rig) -> str:
+    v = rig.verdicts[-1]
+    return f"{v.row()}\n" + "\n".join(v.reasons + v.notes)
+
+
+def assert_truthful(rig: Rig) -> None:
+    v = rig.verdicts[-1]
+    print(f"\n{v.row()}")
+    assert v.wrong == 0, verdict_of(rig)
+
+
+# --- the scenarios, in order ------------------------------------------------------------
+
+
+def test_steady_state(rig: Rig) -> None:
+    with rig.scenario("steady state"):
+        time.sleep(10)
+    assert_truthful(rig)
+    agent_logs = "".join(a.log() for a in rig.agents.values())
+    assert agent_logs.count("Traceback") == 0, agent_logs[-2000:]
+
+
+def test_service_scaled_to_zero_and_back(rig: Rig) -> None:
+    api_client = rig.swarm.nodes[0].client
+    with rig.scenario("service scaled to 0 and back") as sc:
+        sc.fault(LAG_S)
+        scale_service(api_client, "rep", 0)
+        sc.detected_s = rig.until("desired 3", lambda m: m.truth.desired == 3, 30)
+        rig.until("3 running, gauge too", lambda m: right(m, 3) and m.gauge["desired"] == 3, 30)
+        sc.fault(LAG_S)
+        scale_service(api_client, "rep", REPLICAS)
+        rig.until("9 again", lambda m: right(m, 9), 60)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_node_drained(rig: Rig) -> None:
+    node = rig.node("sgt2")
+    with rig.scenario("node drained") as sc:
+        sc.fault(LAG_S)
+        update_node(rig, node, Availability="drain")
+        rig.until("sgt2 shown drained", lambda m: (row(m, "sgt2") or {}).get("availability")
+                  == "drain", 30)  # fmt: skip
+        sc.detected_s = rig.until(
+            "sgt2 runs nothing, gauge agrees",
+            lambda m: right(m) and (row(m, "sgt2") or {}).get("tasks_running") == 0,
+            60,
+        )
+        settle(rig)
+        sc.fault(LAG_S)
+        update_node(rig, node, Availability="active")
+        rig.until("back to 9", lambda m: right(m, 9), 60)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_agent_killed(rig: Rig) -> None:
+    name = "sgt2"
+    with rig.scenario("agent SIGKILLed", quiet_nodes=(name,)) as sc:
+        rig.agents[name].stop()  # SIGKILL: the broker's will says offline
+        killed = time.time()
+        rig.until("offline at once", lambda m: (row(m, name) or {}).get("online") is False, 10)
+        sc.notes.append(f"offline shown after {time.time() - killed:.1f} s")
+        assert not rig.latest().gauge["nodes"][1]["counted"]  # type: ignore[index]
+        rig.start_agent(rig.node(name))
+        rig.until("online again", lambda m: (row(m, name) or {}).get("counted") is True, 20)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_agent_frozen(rig: Rig) -> None:
+    name = "sgt3"
+    agent = rig.agents[name]
+    with rig.scenario("agent frozen (SIGSTOP)", quiet_nodes=(name,)) as sc:
+        os.kill(agent.pid, signal.SIGSTOP)
+        frozen = time.time()
+        try:
+            rig.until("stale", lambda m: (row(m, name) or {}).get("counted") is False, 15)
+            sc.notes.append(f"not counted after {time.time() - frozen:.1f} s")
+            rig.until("offline (the will)", lambda m: (row(m, name) or {})
+                      .get("online") is False, 3 * KEEPALIVE_S)  # fmt: skip
+            sc.notes.append(f"offline after {time.time() - frozen:.1f} s")
+        finally:
+            os.kill(agent.pid, signal.SIGCONT)
+        rig.until("counted again", lambda m: (row(m, name) or {}).get("counted") is True, 30)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_broker_restarted_five_times(rig: Rig) -> None:
+    with rig.scenario("broker restarted 5 times") as sc:
+        for _ in range(5):
+            stopped = sc.fault(LAG_S)
+            rig.broker.stop()
+            time.sleep(1)
+            rig.broker.start()
+            # "detected": the broker is back; clients reconnect within their back-off
+            sc.extend_grace(stopped, time.time() + RECONNECT_MAX_S)
+            time.sleep(3)
+        rig.until("right", lambda m: right(m, 9), 30)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_worker_dockerd_stopped_and_restarted(rig: Rig) -> None:
+    node = rig.node("sgt3")
+    with rig.scenario("worker's dockerd stopped, restarted") as sc:
+        stopped = sc.fault(LAG_S)
+        rig.swarm.stop_dockerd(node)
+        sc.detected_s = rig.until("Swarm: sgt3 down", lambda m: m.truth.states.get("sgt3")
+                                  == "down", 60)  # fmt: skip
+        sc.extend_grace(stopped, time.time())
+        rig.until("rescheduled, gauge agrees", lambda m: right(m) and m.truth.running
+                  == m.truth.desired, 60)  # fmt: skip
+        assert (row(rig.latest(), "sgt3") or {}).get("counted") is False
+        settle(rig)
+        started = sc.fault(LAG_S)
+        rig.swarm.start_dockerd(node)
+        rig.until("Swarm: sgt3 ready", lambda m: m.truth.states.get("sgt3") == "ready", 60)
+        sc.extend_grace(started, time.time())
+        rig.until("sgt3 counted again", lambda m: right(m) and (row(m, "sgt3") or {})
+                  .get("counted") is True, 60)  # fmt: skip
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_worker_link_cut_for_20_s(rig: Rig) -> None:
+    node = rig.node("sgt2")
+    with rig.scenario("worker's link cut 20 s") as sc:
+        cut = sc.fault(LAG_S)
+        rig.swarm.cut(node)
+        try:
+            sc.detected_s = rig.until("Swarm: sgt2 down", lambda m: m.truth.states.get("sgt2")
+                                      == "down", 60)  # fmt: skip
+            sc.extend_grace(cut, time.time())
+            rig.until("shown down, not counted", lambda m: (row(m, "sgt2") or {})
+                      .get("down") is True, 30)  # fmt: skip
+            m = rig.latest()
+            sgt2 = row(m, "sgt2") or {}
+            sc.notes.append(f"cut-off sgt2 still publishes {sgt2.get('tasks_running')} tasks")
+            assert sgt2.get("online") is True and sgt2.get("counted") is False
+            time.sleep(max(0.0, cut + 20 - time.time()))
+        finally:
+            mended = sc.fault(LAG_S)
+            rig.swarm.mend(node)
+        rig.until("Swarm: sgt2 ready", lambda m: m.truth.states.get("sgt2") == "ready", 60)
+        sc.extend_grace(mended, time.time())
+        rig.until("sgt2 counted, all right", lambda m: right(m) and (row(m, "sgt2") or {})
+                  .get("counted") is True, 60)  # fmt: skip
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_manager_promoted_and_demoted(rig: Rig) -> None:
+    node = rig.node("sgt3")
+    with rig.scenario("manager promoted, demoted") as sc:
+        sc.fault(LAG_S)
+        promoted = time.time()
+        update_node(rig, node, Role="manager")
+        rig.until("sgt3 a manager", lambda m: (row(m, "sgt3") or {}).get("role") == "manager",
+                  10)  # fmt: skip
+        seen = time.time() - promoted
+        sc.notes.append(f"promotion seen by the agent after {seen:.1f} s")
+        assert seen <= 2 * INTERVAL_S + 3, sc.notes
+        settle(rig)
+        sc.fault(LAG_S)
+        demoted = time.time()
+        update_node(rig, node, Role="worker")
+        rig.until("sgt3 a worker", lambda m: (row(m, "sgt3") or {}).get("role") == "worker", 20)
+        sc.notes.append(f"demotion seen after {time.time() - demoted:.1f} s")
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
+    old = rig.swarm.leader()
+    assert old is not None
+    others = [n for n in rig.swarm.nodes if n is not old]
+    for n in others:
+        update_node(rig, n, Role="manager")
+    rig.until("three managers, agents know", lambda m: all((row(m, n.name) or {}).get("role")
+              == "manager" for n in rig.swarm.nodes), 60)  # fmt: skip
+    # every manager reachable before the leader goes
+    assert wait_until(
+        lambda: all(
+            (n.get("ManagerStatus") or {}).get("Reachability") == "reachable"
+            for n in leader_api(rig).nodes()
+        ),
+        60,
+    )
+    settle(rig, 2)
+    with rig.scenario("leader's dockerd stopped (3 managers)") as sc:
+        stopped = sc.fault(LAG_S)
+        rig.swarm.stop_dockerd(old)
+        sc.detected_s = rig.until("a new leader", lambda m: m.truth.leader not in (None,
+                                  old.name), 90)  # fmt: skip
+        elected_at = time.time() - POLL_S  # seen within a poll of it happening
+        new = rig.latest().truth.leader
+        rig.until(f"Swarm: {old.name} down", lambda m: m.truth.states.get(old.name) == "down", 90)
+        sc.extend_grace(stopped, time.time())
+        sc.notes.append(f"{old.name} down {time.time() - stopped:.1f} s after the stop")
+        rig.until("gauge right", lambda m: right(m) and m.truth.running == m.truth.desired, 60)
+        first = next((at for at, p in rig.cluster_publishers(elected_at) if p == new), None)
+        assert first is not None, rig.cluster_publishers(stopped)
+        delay = first - elected_at
+        sc.notes.append(f"first cluster state from {new}'s agent {delay:.1f} s after election")
+        assert delay <= 2 * INTERVAL_S + 3, sc.notes
+        publishers = rig.cluster_publishers(stopped - 5)
+        for (a, pa), (b, pb) in zip(publishers, publishers[1:], strict=False):
+            assert pa == pb or b - a >= INTERVAL_S, f"{pa} and {pb} both published at {a:.1f}"
+        settle(rig)
+        restarted = sc.fault(LAG_S)
+        rig.swarm.start_dockerd(old)
+        rig.until(f"{old.name} ready", lambda m: m.truth.states.get(old.name) == "ready", 90)
+        sc.extend_grace(restarted, time.time())
+        rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
+                  60)  # fmt: skip
+        settle(rig)
+    assert_truthful(rig)
+    # back to one manager (the new leader) for what follows
+    leader = rig.swarm.leader()
+    assert leader is not None
+    for n in rig.swarm.nodes:
+        if n is not leader:
+            update_node(rig, n, Role="worker")
+    rig.until("one manager", lambda m: sum((row(m, n.name) or {}).get("role") == "manager"
+              for n in rig.swarm.nodes) == 1, 60)  # fmt: skip
+
+
+def test_node_removed_from_the_swarm(rig: Rig) -> None:
+    leader = rig.swarm.leader()
+    assert leader is not None
+    node = next(n for n in reversed(rig.swarm.nodes) if n is not leader)
+    with rig.scenario("node removed from the Swarm") as sc:
+        removed = sc.fault(LAG_S)
+        node.client.swarm.leave(force=True)
+        rig.until(f"Swarm: {node.name} down", lambda m: m.truth.states.get(node.name) == "down",
+                  60)  # fmt: skip
+        leader.client.api.remove_node(node.node_id, force=True)
+        sc.detected_s = rig.until("gone from the node list", lambda m: node.name not in
+                                  m.truth.states, 30)  # fmt: skip
+        sc.extend_grace(removed, time.time())
+        rig.until("not counted", lambda m: right(m) and (row(m, node.name) or {})
+                  .get("in_swarm") is False, 30)  # fmt: skip
+        settle(rig)
+    assert_truthful(rig)
+    assert not (row(rig.latest(), node.name) or {}).get("counted")
+
+
+def test_an_idle_agent_logs_little(rig: Rig) -> None:
+    """An idle node's strain jitters; its log must not: a few lines an hour at most."""
+    for name, agent in rig.agents.items():
+        lines = [line for line in agent.log().splitlines() if ": strain " in line]
+        assert len(lines) < 40, (name, lines[-10:])
