@@ -88,6 +88,21 @@ def positive_float(text: str) -> float:
     return value
 
 
+def number_between(low: float, high: float) -> Callable[[str], float]:
+    """A converter for a number from low to high."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"must be a number from {low:g} to {high:g}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low:g} to {high:g}")
+        return value
+
+    return convert
+
+
 def fraction(text: str) -> float:
     """A number from 0 to 1."""
     try:

@@ -16,7 +16,15 @@ from agent.config import (
 )
 from agent.errors import ConfigError
 from agent.frames import Thresholds
-from agent.options import Option, fraction, one_of, parse_options, positive_float
+from agent.options import (
+    Option,
+    fraction,
+    number_between,
+    one_of,
+    parse_options,
+    positive_float,
+)
+from gauge.view import DEFAULT_CLOCK_SKEW_S
 
 
 def pin(text: str) -> int:
@@ -72,6 +80,7 @@ class GaugeConfig:
     thresholds: Thresholds
     log_level: str
     heartbeat_file: str | None = None
+    clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
 
 
 def gauge_options() -> list[Option]:
@@ -81,7 +90,14 @@ def gauge_options() -> list[Option]:
             "--stale-after",
             positive_float,
             15.0,
-            "seconds before a silent node is stale",
+            "seconds after its sample time that a state is stale",
+            "SECONDS",
+        ),
+        Option(
+            "--clock-skew",
+            number_between(0, 600),
+            DEFAULT_CLOCK_SKEW_S,
+            "how far the nodes' clocks may differ from the gauge's",
             "SECONDS",
         ),
         Option("--http", http_address, ("127.0.0.1", 8080), "web view HOST:PORT, or none", "ADDR"),
@@ -114,6 +130,7 @@ def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
     return GaugeConfig(
         mqtt=mqtt_settings_from(v),
         stale_after_s=v["stale_after"],
+        clock_skew_s=v["clock_skew"],
         http=v["http"],
         needle_pin=v["needle_pin"],
         min_angle=v["min_angle"],

@@ -58,7 +58,9 @@ class Gauge:
         self.config = config
         self.outputs = outputs
         self.latest = latest
-        self.view = ClusterView(config.mqtt.prefix, config.stale_after_s)
+        self.view = ClusterView(
+            config.mqtt.prefix, config.stale_after_s, clock_skew_s=config.clock_skew_s
+        )
         self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self.drops = DropLog()
         self.stopping = threading.Event()

@@ -120,7 +120,7 @@ class Verdict:
     right_s: float | None
     wrong: int
     longest_s: float
-    lost: int
+    gaps: int
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -130,13 +130,13 @@ class Verdict:
 
         return (
             f"| {self.scenario} | {s(self.detected_s)} | {s(self.right_s)} | "
-            f"{self.wrong} ({self.longest_s:.1f} s) | {self.lost} |"
+            f"{self.wrong} ({self.longest_s:.1f} s) | {self.gaps} |"
         )
 
 
 TABLE_HEAD = (
     "| scenario | Swarm detected after (s) | gauge right after (s) "
-    "| wrong moments (longest) | states lost |\n|---|---|---|---|---|"
+    "| wrong moments (longest) | state gaps |\n|---|---|---|---|---|"
 )
 
 
@@ -356,16 +356,16 @@ class Rig:
             right_s=None if right_at is None else max(0.0, right_at - last_fault),
             wrong=wrong,
             longest_s=longest * POLL_S,
-            lost=self.states_lost(sc),
+            gaps=self.state_gaps(sc),
             reasons=reasons,
             notes=sc.notes,
         )
 
-    def states_lost(self, sc: Scenario) -> int:
-        """Node states that never arrived: gaps over 1.5 periods between two states of a
+    def state_gaps(self, sc: Scenario) -> int:
+        """Intervals with no state at a subscriber: gaps over 1.5 periods between two states of a
         node whose agent was not the one being killed or frozen."""
         assert self.watcher is not None
-        lost = 0
+        gaps = 0
         for name in self.agents:
             if name in sc.quiet_nodes:
                 continue
@@ -375,10 +375,10 @@ class Rig:
                 if sc.start <= m.at <= sc.end and not m.retain
             ]
             period = INTERVAL_S * 1.05
-            lost += sum(
+            gaps += sum(
                 max(0, round((b - a) / period) - 1) for a, b in zip(times, times[1:], strict=False)
             )
-        return lost
+        return gaps
 
     def cluster_publishers(self, since: float) -> list[tuple[float, str]]:
         """(arrival, publisher) of every live cluster state since `since`."""

@@ -17,6 +17,7 @@ from agent.frames import (
     Thresholds,
     frame_for,
     service_colour,
+    strain_band,
     strain_frame,
     tasks_frame,
 )
@@ -96,3 +97,10 @@ def test_brightness_field_never_exceeds_the_cap(
         (decoded,) = frames_from_bits(frame_bits(frame))
         assert all(field <= brightness_field(cap) for *_rgb, field in decoded)
         assert [p[:3] for p in decoded] == [p[:3] for p in frame]
+
+
+def test_strain_bands_follow_the_thresholds() -> None:
+    thresholds = Thresholds(0.5, 0.75)
+    bands = [strain_band(s, thresholds) for s in (0.0, 0.1, 0.49, 0.5, 0.74, 0.75, 1.0)]
+    assert bands == ["green", "green", "green", "amber", "amber", "red", "red"]
+    assert strain_band(0.3, Thresholds(0.2, 0.4)) == "amber"

@@ -33,7 +33,9 @@ def make_node(swarm: SwarmReading, leds: list[tuple[int, int, int, float]] | Non
 
 
 def test_worker_snapshot_has_every_contract_field() -> None:
-    snap = make_node(SwarmReading(ok=True, role="worker", tasks_by_service={"web": 2, "db": 1}))
+    snap = make_node(
+        SwarmReading(ok=True, role="worker", node_id="n1x", tasks_by_service={"web": 2, "db": 1})
+    )
     validate("node", snap)
     assert snap == {
         "schema": 1,
@@ -42,6 +44,7 @@ def test_worker_snapshot_has_every_contract_field() -> None:
         "interval_s": 5.0,
         "role": "worker",
         "leader": False,
+        "node_id": "n1x",
         "host": {
             "cpu_percent": 37.2,
             "load_1m": 0.73,
