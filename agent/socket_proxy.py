@@ -1,53 +1,179 @@
-"""A read-only Docker socket proxy: GET and HEAD pass, everything else gets 403.
+"""A Docker socket proxy that lets through exactly the GETs the agent needs.
 
     python3 -m agent.socket_proxy LISTEN [UPSTREAM]
 
 LISTEN is a unix socket path (/run/swarmgauge/docker.sock) or HOST:PORT; UPSTREAM
 is Docker's socket (default /var/run/docker.sock). The Swarm stack runs it on every
-node beside the agent, sharing a host folder, so a compromised agent container can
-read but never start, stop or change anything (see workshop/stack.socket-proxy.yml).
-Requests are checked one by one on a kept-alive connection; a GET has no body.
+node beside the agent, sharing a node-local volume, so a compromised agent container
+can read what the gauge shows and nothing else (see workshop/stack.socket-proxy.yml).
+
+GET alone is no policy: archives, exports, logs and a manager's join tokens are GETs.
+What passes (the ALLOWED table): GET or HEAD of /_ping, /version, /info, /nodes,
+/services, /tasks, /containers/json and /events, with or without a /vX.Y prefix, with
+only the query parameters the agent sends. Everything else gets 403 and the
+connection is closed: other methods and paths, a body (Content-Length other than 0,
+Transfer-Encoding), Upgrade or Expect, bare LF line ends, NUL, folded headers,
+absolute-form targets, `%` or dot segments in the path, a head over 8 KiB, and any
+byte after the head (no pipelining).
+
+Nothing the client sent is ever copied upstream: the head is parsed by h11 (a
+strict HTTP/1.1 parser), checked, and a new request is built from the parsed fields
+and sent on a fresh upstream connection with `Connection: close`; its answer is
+relayed back and both connections end. Bounded: at most MAX_CONNECTIONS at once (more
+are refused with 503), HEAD_TIMEOUT_S to send a head, ANSWER_TIMEOUT_S of upstream
+silence (except /events, which streams until either side leaves), and a short record
+of recent requests for tests, never a growing history.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import re
+import selectors
 import signal
 import socket
 import sys
 import threading
+import time
+from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 
-FORBIDDEN = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-ALLOWED = ("GET", "HEAD")
+import h11
+
+log = logging.getLogger("agent.socket_proxy")
+
+MAX_HEAD = 8 * 1024
+MAX_CONNECTIONS = 32
+HEAD_TIMEOUT_S = 10.0
+ANSWER_TIMEOUT_S = 60.0
+CHUNK = 64 * 1024
+
+# path (after an optional /vX.Y) → the query parameters allowed on it
+ALLOWED: Mapping[str, frozenset[str]] = {
+    "/_ping": frozenset(),
+    "/version": frozenset(),
+    "/info": frozenset(),
+    "/nodes": frozenset({"filters"}),
+    "/services": frozenset({"filters", "status"}),
+    "/tasks": frozenset({"filters"}),
+    "/containers/json": frozenset({"filters", "all", "limit"}),
+    "/events": frozenset({"filters", "since", "until"}),
+}
+_PATH = re.compile(r"(?:/v[0-9]{1,2}\.[0-9]{1,3})?(/[A-Za-z_]+(?:/json)?)")
+_PARAM = re.compile(r"([a-z]+)=([A-Za-z0-9._~+-]|%[0-9A-Fa-f]{2})*")
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
-class ReadOnlyProxy:
-    def __init__(self, listen: str, upstream: str = "/var/run/docker.sock") -> None:
+class Refused(Exception):
+    """A request that does not pass; str() says why in a few words."""
+
+
+def check_head(head: bytes) -> tuple[bytes, bytes, str]:
+    """(method, target, allowed path) of one request head (ending in CRLF CRLF), or Refused."""
+    if len(head) > MAX_HEAD:
+        raise Refused("head over 8 KiB")
+    if _BARE_LF.search(head) or b"\0" in head:
+        raise Refused("bare LF or NUL in the head")
+    if re.search(rb"\r\n[ \t]", head):
+        raise Refused("folded header")
+    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+    parser.receive_data(head)
+    try:
+        event = parser.next_event()
+    except h11.RemoteProtocolError as exc:
+        raise Refused(f"not HTTP/1.1: {exc}") from None
+    if not isinstance(event, h11.Request):
+        raise Refused("incomplete head")
+    if event.http_version not in (b"1.1", b"1.0"):
+        raise Refused(f"HTTP/{event.http_version.decode(errors='replace')}")
+    if event.method not in (b"GET", b"HEAD"):
+        raise Refused(f"method {event.method.decode(errors='replace')[:16]}")
+    for name, value in event.headers:
+        if name == b"content-length" and value != b"0":
+            raise Refused("a body (Content-Length)")
+        if name in (b"transfer-encoding", b"upgrade", b"expect", b"te", b"trailer"):
+            raise Refused(f"{name.decode()} header")
+        if name == b"connection" and b"upgrade" in value.lower():
+            raise Refused("connection upgrade")
+    path = check_target(event.target.decode("ascii", errors="replace"))
+    return event.method, event.target, path
+
+
+def check_target(target: str) -> str:
+    """The allowed path target asks for (no version prefix), or Refused: only allowed
+    paths, with only their allowed parameters, each at most once."""
+    path, _, query = target.partition("?")
+    match = _PATH.fullmatch(path)
+    if match is None or match.group(1) not in ALLOWED:
+        raise Refused(f"path {path[:80]!r}")
+    allowed = ALLOWED[match.group(1)]
+    seen: set[str] = set()
+    for param in query.split("&") if query else ():
+        m = _PARAM.fullmatch(param)
+        if m is None or m.group(1) not in allowed or m.group(1) in seen:
+            raise Refused(f"query {param[:40]!r} on {match.group(1)}")
+        seen.add(m.group(1))
+    return match.group(1)
+
+
+def upstream_request(method: bytes, target: bytes) -> bytes:
+    """A fresh request from the parsed fields alone: nothing of the client's is copied."""
+    return b"%s %s HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n" % (method, target)
+
+
+def _answer(status: bytes) -> bytes:
+    return b"HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" % status
+
+
+FORBIDDEN = _answer(b"403 Forbidden")
+BUSY = _answer(b"503 Service Unavailable")
+BAD_GATEWAY = _answer(b"502 Bad Gateway")
+
+
+class SocketProxy:
+    """Listens on `listen`, serves every connection in a thread of its own (bounded)."""
+
+    def __init__(
+        self,
+        listen: str,
+        upstream: str = "/var/run/docker.sock",
+        max_connections: int = MAX_CONNECTIONS,
+        head_timeout_s: float = HEAD_TIMEOUT_S,
+    ) -> None:
         self.upstream = upstream
-        self.requests: list[str] = []  # "GET /v1.41/info", in order
-        self.refused: list[str] = []
+        self.head_timeout_s = head_timeout_s
+        self.recent: deque[str] = deque(maxlen=256)  # "GET /v1.41/info" or "refused: why"
+        self.counts = {"allowed": 0, "refused": 0, "busy": 0}
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._logged_at = 0.0
+        self._unlogged = 0
         if listen.startswith("/"):
             Path(listen).unlink(missing_ok=True)
             self._listener = socket.socket(socket.AF_UNIX)
             self._listener.bind(listen)
-            os.chmod(listen, 0o660)
+            Path(listen).chmod(0o660)
             self._listener.listen(64)
         else:
             host, _, port = listen.rpartition(":")
             self._listener = socket.create_server((host or "127.0.0.1", int(port)))
         self.address = self._listener.getsockname()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread = threading.Thread(target=self._accept, name="proxy-accept", daemon=True)
 
-    def start(self) -> ReadOnlyProxy:
+    def start(self) -> SocketProxy:
         self._thread.start()
         return self
 
     def close(self) -> None:
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() in its thread
+        except OSError:
+            pass
         self._listener.close()
+        self._thread.join(timeout=2)
 
-    def __enter__(self) -> ReadOnlyProxy:
+    def __enter__(self) -> SocketProxy:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
@@ -59,52 +185,111 @@ class ReadOnlyProxy:
                 client, _addr = self._listener.accept()
             except OSError:
                 return
+            if not self._slots.acquire(blocking=False):
+                self._count("busy")
+                _send_and_close(client, BUSY)
+                continue
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _count(self, what: str, line: str | None = None) -> None:
+        with self._lock:
+            self.counts[what] += 1
+            if line is not None:
+                self.recent.append(line)
+
+    def _refuse(self, client: socket.socket, why: str) -> None:
+        self._count("refused", f"refused: {why}")
+        now = time.monotonic()
+        with self._lock:  # one line now, then at most one every 10 s: no log flood
+            self._unlogged += 1
+            if now - self._logged_at >= 10.0:
+                log.warning("refused %d request(s); latest: %s", self._unlogged, why)
+                self._logged_at, self._unlogged = now, 0
+        _send_and_close(client, FORBIDDEN)
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
             try:
-                upstream = socket.socket(socket.AF_UNIX)
-                upstream.connect(self.upstream)
+                head = _read_head(client, self.head_timeout_s)
+                method, target, path = check_head(head)
+            except Refused as why:
+                self._refuse(client, str(why))
+                return
             except OSError:
                 client.close()
-                continue
-            threading.Thread(target=self._requests, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
-
-    def _requests(self, client: socket.socket, upstream: socket.socket) -> None:
-        buf = b""
-        try:
-            while chunk := client.recv(65536):
-                buf += chunk
-                while b"\r\n\r\n" in buf:
-                    head, buf = buf.split(b"\r\n\r\n", 1)
-                    line = head.split(b"\r\n", 1)[0].decode(errors="replace")
-                    if line.split(" ", 1)[0] not in ALLOWED:
-                        with self._lock:
-                            self.refused.append(line)
-                        client.sendall(FORBIDDEN)
-                        return
-                    with self._lock:
-                        self.requests.append(line.rsplit(" ", 1)[0])
-                    upstream.sendall(head + b"\r\n\r\n")
-        except OSError:
-            pass
+                return
+            self._count("allowed", f"{method.decode()} {target.decode()}")
+            self._relay(client, upstream_request(method, target), streaming=path == "/events")
         finally:
-            for s in (client, upstream):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            self._slots.release()
+
+    def _relay(self, client: socket.socket, request: bytes, streaming: bool) -> None:
+        """Send the rebuilt request on a new upstream connection; relay its answer."""
+        upstream = socket.socket(socket.AF_UNIX)
+        try:
+            upstream.settimeout(HEAD_TIMEOUT_S)
+            upstream.connect(self.upstream)
+            upstream.sendall(request)
+        except OSError:
+            upstream.close()
+            _send_and_close(client, BAD_GATEWAY)
+            return
+        client.settimeout(ANSWER_TIMEOUT_S)  # for sendall: a client that stops reading
+        with selectors.DefaultSelector() as sel:
+            sel.register(upstream, selectors.EVENT_READ)
+            sel.register(client, selectors.EVENT_READ)
+            try:
+                while True:
+                    ready = sel.select(None if streaming else ANSWER_TIMEOUT_S)
+                    if not ready:
+                        break  # upstream silent too long
+                    if any(key.fileobj is client for key, _ in ready):
+                        break  # the client left, or sent more: nothing more is read
+                    data = upstream.recv(CHUNK)
+                    if not data:
+                        break
+                    client.sendall(data)
+            except OSError:
+                pass
+        for s in (upstream, client):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
 
 
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
+def _read_head(client: socket.socket, timeout_s: float) -> bytes:
+    """Bytes up to and including the first CRLF CRLF; Refused on anything else."""
+    deadline = time.monotonic() + timeout_s
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        if len(buf) > MAX_HEAD:
+            raise Refused("head over 8 KiB")
+        if _BARE_LF.search(buf) or b"\0" in buf:  # say no now, not after a timeout
+            raise Refused("bare LF or NUL in the head")
+        client.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = client.recv(MAX_HEAD + 1 - len(buf))
+        except TimeoutError:
+            raise Refused("head not sent in time") from None
+        if not chunk:
+            raise OSError("client left")
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    if rest:
+        raise Refused("bytes after the head (a body, or pipelining)")
+    return head + b"\r\n\r\n"
+
+
+def _send_and_close(client: socket.socket, answer: bytes) -> None:
     try:
-        while chunk := src.recv(65536):
-            dst.sendall(chunk)
+        client.settimeout(1.0)
+        client.sendall(answer)
+        client.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
-    finally:
-        try:
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+    client.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,12 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= len(args) <= 2 or args[0].startswith("-"):
         print("usage: python3 -m agent.socket_proxy LISTEN [UPSTREAM]", file=sys.stderr)
         return 2
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        proxy = ReadOnlyProxy(*args).start()
+        proxy = SocketProxy(*args).start()
     except (OSError, ValueError) as exc:
         print(f"socket_proxy: cannot listen on {args[0]}: {exc}", file=sys.stderr)
         return 2
-    print(f"socket_proxy: GET-only proxy on {args[0]} for {proxy.upstream}", file=sys.stderr)
+    log.info("allow-listed GETs on %s for %s", args[0], proxy.upstream)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

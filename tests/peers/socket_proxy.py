@@ -1,12 +1,12 @@
-"""The read-only socket proxy (agent.socket_proxy) on a loopback TCP port, for tests."""
+"""The socket proxy (agent.socket_proxy) on a loopback TCP port, for tests."""
 
 from __future__ import annotations
 
-from agent.socket_proxy import ReadOnlyProxy as _Proxy
+from agent.socket_proxy import SocketProxy
 from tests.peers.net import free_port
 
 
-class ReadOnlyProxy(_Proxy):
+class LoopbackProxy(SocketProxy):
     def __init__(self, unix_path: str) -> None:
         super().__init__(f"127.0.0.1:{free_port()}", unix_path)
 
@@ -14,6 +14,15 @@ class ReadOnlyProxy(_Proxy):
     def url(self) -> str:
         host, port = self.address
         return f"tcp://{host}:{port}"
+
+    @property
+    def requests(self) -> list[str]:
+        """The requests let through, in order: "GET /v1.41/info?…"."""
+        return [r for r in self.recent if not r.startswith("refused: ")]
+
+    @property
+    def refused(self) -> list[str]:
+        return [r.removeprefix("refused: ") for r in self.recent if r.startswith("refused: ")]
 
     def paths(self) -> list[str]:
         """The paths asked for, without the API version and the query."""

@@ -1,0 +1,230 @@
+"""agent.socket_proxy as an attacker meets it: a recording upstream stands in for
+Docker's socket and shows what got through. (tests/test_swarm.py runs the agent
+through the proxy against the real test dockerd.)"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.socket_proxy import SocketProxy, upstream_request
+from tests.peers.net import free_port, wait_until
+from tests.peers.recording_upstream import RecordingUpstream
+
+FILTERS = "filters=%7B%22label%22%3A%5B%22com.docker.swarm.task.id%22%5D%7D"
+ALLOWED = [
+    "/_ping",
+    "/version",
+    "/v1.41/version",
+    "/v1.41/info",
+    "/v1.41/nodes",
+    "/v1.41/services?status=true",
+    f"/v1.41/tasks?{FILTERS}",
+    f"/v1.41/containers/json?{FILTERS}",
+    f"/v1.47/events?{FILTERS}",
+]
+LEAKING = [
+    "/v1.41/containers/x/archive?path=/etc/shadow",
+    "/v1.41/containers/x/export",
+    "/v1.41/images/x/get",
+    "/v1.41/secrets",
+    "/v1.41/configs",
+    "/v1.41/swarm",
+    "/v1.41/swarm/unlockkey",
+    "/v1.41/containers/x/logs?stdout=1",
+    "/v1.41/containers/x/attach/ws?stream=1&stdin=1",
+    "/v1.41/containers/x/json",
+    "/v1.41/nodes/x",
+    "/v1.41/services/x/logs",
+    "/v1.41/tasks/x",
+    "/v1.41/system/df",
+    "/v1.41/plugins",
+]
+TRICKY_TARGETS = [
+    "http://docker/v1.41/containers/json",  # absolute form
+    "//v1.41/containers/json",
+    "/v1.41/containers%2fjson",
+    "/v1.41/containers/json/../x/export",
+    "/v1.41/./info",
+    "/v1.41/../containers/x/export",
+    "/v1.41/info?x=1",  # a parameter the agent never sends
+    "/v1.41/services?status=true&status=false",
+    "/v1.41/containers/json?filters=%ZZ",
+    "/v1.41/containers/json?filters={}",
+    "*",
+    "/INFO",
+]
+SMUGGLED = [
+    # a GET with a body that is another request
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nContent-Length: 31\r\n\r\n"
+    b"POST /containers/x/kill HTTP/1.1\r\n\r\n",
+    # bare LF framing, hiding a privileged container
+    b"GET /_ping HTTP/1.1\nHost: d\n\nPOST /containers/create HTTP/1.1\nHost: d\n"
+    b'Content-Length: 58\n\n{"HostConfig":{"Privileged":true,"Binds":["/:/host"]}}',
+    # pipelining
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\nPOST /containers/pwn/start HTTP/1.1\r\nHost: d\r\n\r\n",
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\nGET /v1.41/containers/json HTTP/1.1\r\nHost: d\r\n\r\n",
+    # TE/CL
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n",
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nTransfer-Encoding : chunked\r\n\r\n",
+    # an upgrade on an allowed path, and the attach upgrade
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n\r\n",
+    b"GET /v1.41/containers/x/attach/ws?stdin=1 HTTP/1.1\r\nHost: d\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\nrm -rf /\n",
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nExpect: 100-continue\r\n\r\n",
+    # methods
+    b"get /_ping HTTP/1.1\r\nHost: d\r\n\r\n",
+    b"POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\n\r\n{}",
+    b"DELETE /v1.41/containers/x HTTP/1.1\r\nHost: d\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: d\r\n\r\n",
+    # framing oddities
+    b"GET /_ping HTTP/1.1\r\nHost: d\r\nX: a\r\n b\r\n\r\n",  # folded header
+    b"GET /_ping HTTP/1.1\r\nHost: d\0\r\n\r\n",
+    b"GET /_ping HTTP/1.0\r\n\r\n\r\n",  # an extra CRLF after the head
+    b"GET  /_ping HTTP/1.1\r\nHost: d\r\n\r\n",
+    b"GET /_ping HTTP/2.0\r\nHost: d\r\n\r\n",
+    b"GET /_ping\r\n\r\n",
+]
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Iterator[RecordingUpstream]:
+    u = RecordingUpstream(tmp_path / "docker.sock")
+    yield u
+    u.close()
+
+
+@pytest.fixture
+def proxy(upstream: RecordingUpstream) -> Iterator[SocketProxy]:
+    with SocketProxy(f"127.0.0.1:{free_port()}", str(upstream.path), head_timeout_s=1.0) as p:
+        yield p
+
+
+def exchange(proxy: SocketProxy, raw: bytes, timeout_s: float = 5) -> bytes:
+    """Send raw bytes, return all the proxy answers until it closes."""
+    with socket.create_connection(proxy.address, timeout=timeout_s) as s:
+        try:
+            s.sendall(raw)
+        except OSError:
+            pass  # closed on us mid-send: what came back says why
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+        return answer
+
+
+def get(target: str) -> bytes:
+    return f"GET {target} HTTP/1.1\r\nHost: docker\r\n\r\n".encode()
+
+
+def settled(upstream: RecordingUpstream) -> list[bytes]:
+    time.sleep(0.2)  # the recorder waits a moment for anything behind the head
+    return list(upstream.received)
+
+
+@pytest.mark.parametrize("target", [t for t in ALLOWED if "/events" not in t])
+def test_the_agents_gets_pass_rebuilt(
+    proxy: SocketProxy, upstream: RecordingUpstream, target: str
+) -> None:
+    raw = f"GET {target} HTTP/1.1\r\nHost: evil\r\nX-Registry-Auth: x\r\nCookie: y\r\n\r\n"
+    answer = exchange(proxy, raw.encode())
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"OK")
+    assert settled(upstream) == [upstream_request(b"GET", target.encode())]  # nothing else
+
+
+def test_head_passes_too(proxy: SocketProxy, upstream: RecordingUpstream) -> None:
+    assert exchange(proxy, b"HEAD /_ping HTTP/1.1\r\nHost: d\r\n\r\n").startswith(b"HTTP/1.1 200")
+    assert settled(upstream) == [upstream_request(b"HEAD", b"/_ping")]
+
+
+@pytest.mark.parametrize("target", LEAKING + TRICKY_TARGETS)
+def test_every_other_path_is_refused(
+    proxy: SocketProxy, upstream: RecordingUpstream, target: str
+) -> None:
+    assert exchange(proxy, get(target)).startswith(b"HTTP/1.1 403")
+    assert settled(upstream) == []
+
+
+@pytest.mark.parametrize("raw", SMUGGLED, ids=range(len(SMUGGLED)))
+def test_smuggling_is_refused_and_nothing_reaches_docker(
+    proxy: SocketProxy, upstream: RecordingUpstream, raw: bytes
+) -> None:
+    assert exchange(proxy, raw).startswith(b"HTTP/1.1 403")
+    assert settled(upstream) == []
+    assert proxy.counts["refused"] == 1 and proxy.counts["allowed"] == 0
+
+
+def test_bytes_sent_after_an_allowed_head_never_reach_docker(
+    proxy: SocketProxy, upstream: RecordingUpstream
+) -> None:
+    """The second part comes later, as its own packet: the proxy has stopped reading."""
+    with socket.create_connection(proxy.address, timeout=5) as s:
+        s.sendall(get("/v1.41/info"))
+        time.sleep(0.1)
+        try:
+            s.sendall(b"POST /v1.41/containers/pwn/start HTTP/1.1\r\nHost: d\r\n\r\n")
+        except OSError:
+            pass
+        time.sleep(0.3)
+    assert settled(upstream) == [upstream_request(b"GET", b"/v1.41/info")]
+
+
+def test_a_huge_request_line_is_refused_at_8_kib(
+    proxy: SocketProxy, upstream: RecordingUpstream
+) -> None:
+    raw = b"GET /v1.41/info?filters=" + b"a" * 10_000_000 + b" HTTP/1.1\r\n\r\n"
+    assert exchange(proxy, raw).startswith(b"HTTP/1.1 403")
+    assert settled(upstream) == []
+
+
+def test_a_silent_client_is_dropped_and_connections_are_capped(upstream: RecordingUpstream) -> None:
+    with SocketProxy(
+        f"127.0.0.1:{free_port()}", str(upstream.path), max_connections=4, head_timeout_s=1.0
+    ) as proxy:
+        idle = [socket.create_connection(proxy.address, timeout=5) for _ in range(4)]
+        time.sleep(0.2)
+        assert exchange(proxy, get("/_ping")).startswith(b"HTTP/1.1 503")  # all slots taken
+        for s in idle:  # after the head timeout each is told 403 and closed
+            assert s.recv(100).startswith(b"HTTP/1.1 403")
+            s.close()
+        assert wait_until(lambda: exchange(proxy, get("/_ping")).startswith(b"HTTP/1.1 200"), 5)
+        assert proxy.counts["busy"] == 1
+
+
+def test_memory_and_threads_stay_bounded(proxy: SocketProxy) -> None:
+    before = threading.active_count()
+    for _ in range(600):
+        exchange(proxy, get("/_ping"))
+    assert proxy.counts["allowed"] == 600 and len(proxy.recent) <= 256
+    # no thread is left behind per connection (the recorder's own end a moment later)
+    assert wait_until(lambda: threading.active_count() <= before, 5), threading.active_count()
+
+
+def test_events_stream_and_end_when_the_client_leaves(
+    proxy: SocketProxy, upstream: RecordingUpstream
+) -> None:
+    with socket.create_connection(proxy.address, timeout=5) as s:
+        s.sendall(get(f"/v1.41/events?{FILTERS}"))
+        got = b""
+        while got.count(b"{}") < 3:  # the stream goes on
+            chunk = s.recv(4096)
+            assert chunk, got
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 200")
+        assert upstream.open_streams == 1
+    assert wait_until(lambda: upstream.open_streams == 0, 5)  # upstream closed, no leak
+
+
+def test_bad_upstream_is_a_502(tmp_path: Path) -> None:
+    with SocketProxy(f"127.0.0.1:{free_port()}", str(tmp_path / "none.sock")) as proxy:
+        assert exchange(proxy, get("/_ping")).startswith(b"HTTP/1.1 502")
