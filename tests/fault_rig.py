@@ -14,7 +14,8 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ INTERVAL_S = 1.0
 STALE_AFTER_S = 5.0
 KEEPALIVE_S = 5  # the agent's lowest: a frozen agent is offline after 1.5 × this
 POLL_S = 0.5
+TRUTH_TIMEOUT_S = 1.0
 # The gauge may trail a change of the truth by two intervals, a poll and a refresh.
 LAG_S = 2 * INTERVAL_S + POLL_S + 0.5
 
@@ -41,6 +43,7 @@ class Truth:
     desired: int | None
     states: dict[str, str]  # host name → Swarm state, as the last manager that answered saw it
     leader: str | None  # None: no manager answered with a leader
+    on_engine: dict[str, int] = field(default_factory=dict)  # task containers per live engine
 
 
 @dataclass(frozen=True)
@@ -57,60 +60,91 @@ class TruthReader:
         self.swarm = swarm
         self._clients: dict[int, Any] = {}
         self._states: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=2 * len(swarm.nodes))
 
     def _api(self, node: Node) -> Any:
         import docker
 
-        if node.n not in self._clients:
-            self._clients[node.n] = docker.APIClient(
-                base_url=node.base_url, version="1.41", timeout=1.5
-            )
-        return self._clients[node.n]
+        with self._lock:
+            if node.n not in self._clients:
+                self._clients[node.n] = docker.APIClient(
+                    base_url=node.base_url, version="1.41", timeout=TRUTH_TIMEOUT_S
+                )
+            return self._clients[node.n]
 
     def _drop(self, node: Node) -> None:
-        client = self._clients.pop(node.n, None)
+        with self._lock:
+            client = self._clients.pop(node.n, None)
         if client is not None:
             client.close()
 
+    def _view(self, node: Node) -> tuple[dict[str, str], str | None, int] | None:
+        """(states, leader, desired) as this node's manager sees it; None if it cannot say."""
+        try:
+            nodes = self._api(node).nodes()
+            services = self._api(node).services(status=True)
+        except Exception:
+            self._drop(node)
+            return None
+        states = {n["Description"]["Hostname"]: n["Status"]["State"] for n in nodes}
+        leader = next(
+            (n["Description"]["Hostname"] for n in nodes if (n.get("ManagerStatus") or {})
+             .get("Leader")),
+            None,
+        )  # fmt: skip
+        desired = sum((s.get("ServiceStatus") or {}).get("DesiredTasks", 0) for s in services)
+        return states, leader, desired
+
+    def _count(self, node: Node) -> int | None:
+        try:
+            containers = self._api(node).containers(
+                filters={"label": TASK_LABEL, "status": "running"}
+            )
+        except Exception:
+            self._drop(node)
+            return None
+        return len(containers)
+
     def read(self) -> Truth:
+        """Every engine asked at once, each call bounded: a leaderless manager that
+        hangs delays a reading by TRUTH_TIMEOUT_S, never the poll by a multiple of it."""
+        live = [n for n in self.swarm.nodes if n.running]
+        views = {n.name: self._pool.submit(self._view, n) for n in live}
+        counts = {n.name: self._pool.submit(self._count, n) for n in live}
+        answers = [v for f in views.values() if (v := f.result()) is not None]
         leader: str | None = None
         desired: int | None = None
-        for node in self.swarm.nodes:
-            if not node.running:
-                continue
-            try:
-                nodes = self._api(node).nodes()
-                services = self._api(node).services(status=True)
-            except Exception:
-                self._drop(node)
-                continue
-            self._states = {n["Description"]["Hostname"]: n["Status"]["State"] for n in nodes}
-            leader = next(
-                (
-                    n["Description"]["Hostname"]
-                    for n in nodes
-                    if (n.get("ManagerStatus") or {}).get("Leader")
-                ),
-                None,
-            )
-            desired = sum((s.get("ServiceStatus") or {}).get("DesiredTasks", 0) for s in services)
-            break
-        running = 0
-        for node in self.swarm.nodes:
-            state = self._states.get(node.name)
-            if not node.running or state is None or state in ("down", "disconnected"):
-                continue
-            try:
-                running += len(
-                    self._api(node).containers(filters={"label": TASK_LABEL, "status": "running"})
-                )
-            except Exception:
-                self._drop(node)
-        return Truth(running, desired, dict(self._states), leader)
+        if answers:  # the one that knows a leader, where one does
+            states, leader, desired = max(answers, key=lambda a: a[1] is not None)
+            self._states = states
+        on_engine = {name: c for name, f in counts.items() if (c := f.result()) is not None}
+        running = sum(
+            c
+            for name, c in on_engine.items()
+            if self._states.get(name) not in (None, "down", "disconnected")
+        )
+        return Truth(running, desired, dict(self._states), leader, on_engine)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         for n in list(self._clients):
             self._clients.pop(n).close()
+
+
+def held(history: list[Moment], m: Moment, value: Callable[[Moment], object]) -> bool:
+    """value() was the same at m, at every moment of the LAG_S before it, and at the last
+    moment before that window (no more than a second and a half earlier)."""
+    before = [h for h in history if h.at < m.at - LAG_S]
+    if not before or m.at - LAG_S - before[-1].at > 1.5:
+        return False
+    v = value(m)
+    return all(value(h) == v for h in [before[-1], *window(history, m)])
+
+
+def window(history: list[Moment], m: Moment) -> list[Moment]:
+    """The moments of the LAG_S up to m."""
+    return [h for h in history if m.at - LAG_S <= h.at <= m.at]
 
 
 @dataclass
@@ -140,28 +174,45 @@ TABLE_HEAD = (
 )
 
 
-def wrong_reasons(m: Moment, history: list[Moment], in_grace: bool) -> list[str]:
-    """What is wrong with the gauge at moment m, judged against the truth then."""
+def wrong_reasons(
+    m: Moment, history: list[Moment], in_grace: bool, changing: bool = False
+) -> list[str]:
+    """What is wrong with the gauge at moment m, judged against the truth then.
+
+    in_grace: within Swarm's detection time (+ two intervals) of a fault, when only
+    the checks below that no fault excuses apply. changing: within LAG_S of a change
+    the test made on purpose (scale, drain, a mended link), when tasks stop by design.
+    """
     g, t = m.gauge, m.truth
     if g is None:
         return ["the gauge did not answer"]
-    if in_grace:
-        return []
     reasons = []
     running, desired, strain = g["running"], g["desired"], g["strain"]
-    if running is not None and running > t.running:
-        reasons.append(f"running {running} > truly running {t.running}")
+    # No fault excuses these: engines that kept running their tasks all along never
+    # look idle, failed or empty (the false alarm right after a failover).
+    floor = min((h.truth.running for h in window(history, m)), default=t.running)
+    if not changing and running is not None and running < floor:
+        reasons.append(f"running {running} < {floor} that ran throughout the last {LAG_S:g} s")
     if running == 0 and desired == 0 and t.running > 0:
         reasons.append(f"0/0 while {t.running} tasks run")
+    # a node's own count, where its engine's count held still for LAG_S: an agent
+    # never publishes 0 tasks it did not count (a manager in an election, say)
+    for n in [] if changing else g["nodes"]:
+        count = t.on_engine.get(n["name"])
+        if count is None or not n["online"] or n["stale"] or n["tasks_running"] == count:
+            continue
+        name = n["name"]
+        if held(history, m, lambda h, name=name: h.truth.on_engine.get(name)):
+            reasons.append(f"{n['name']} says {n['tasks_running']} tasks, its engine runs {count}")
+    if in_grace:
+        return reasons
+    if running is not None and running > t.running:
+        reasons.append(f"running {running} > truly running {t.running}")
     if strain is not None and strain >= 0.9 and t.desired and t.running >= t.desired:
         reasons.append(f"strain {strain} while every desired task runs")
     # where the truth has held still for LAG_S with a leader, the gauge must match it
-    recent = [h for h in history if m.at - LAG_S <= h.at <= m.at]
-    steady = (
-        bool(recent)
-        and recent[0].at <= m.at - LAG_S + POLL_S
-        and all(h.truth.running == t.running and h.truth.leader for h in recent)
-        and all(h.truth.states == t.states for h in recent)
+    steady = t.leader is not None and held(
+        history, m, lambda h: (h.truth.running, h.truth.leader, h.truth.states)
     )
     if steady:
         if running != t.running:
@@ -323,14 +374,15 @@ class Rig:
         self.verdicts.append(self.judge(sc))
 
     def judge(self, sc: Scenario) -> Verdict:
-        window = [m for m in self.moments if sc.start <= m.at <= sc.end]
-        history = [m for m in self.moments if sc.start - LAG_S <= m.at <= sc.end]
+        inside = [m for m in self.moments if sc.start <= m.at <= sc.end]
+        history = [m for m in self.moments if sc.start - LAG_S - 2 <= m.at <= sc.end]
         wrong = 0
         longest = run = 0
         reasons: list[str] = []
-        for m in window:
+        for m in inside:
             in_grace = any(f <= m.at <= f + g for f, g in sc.graces)
-            why = wrong_reasons(m, history, in_grace)
+            changing = any(c <= m.at <= c + g for c, g in sc.changes)
+            why = wrong_reasons(m, history, in_grace, changing)
             if why:
                 wrong += 1
                 run += 1
@@ -342,7 +394,7 @@ class Rig:
         # gauge right: from the last fault until its running matches the truth to the end
         last_fault = max((f for f, _ in sc.graces), default=sc.start)
         right_at = None
-        for m in window:
+        for m in inside:
             if m.at < last_fault:
                 continue
             ok = m.gauge is not None and m.gauge["running"] == m.truth.running
@@ -397,6 +449,7 @@ class Scenario:
     quiet_nodes: tuple[str, ...] = ()
     end: float = 0.0
     graces: list[tuple[float, float]] = field(default_factory=list)  # (fault at, grace s)
+    changes: list[tuple[float, float]] = field(default_factory=list)  # (change at, lag s)
     detected_s: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -405,6 +458,20 @@ class Scenario:
         now = time.time()
         self.graces.append((now, grace_s))
         return now
+
+    def change(self, grace_s: float = LAG_S) -> float:
+        """A change made on purpose now (tasks stop by design): a fault too. Returns now."""
+        now = self.fault(grace_s)
+        self.changes.append((now, grace_s))
+        return now
+
+    def settled_at(self, change_at: float, until: float) -> None:
+        """The change took effect in Swarm only at `until`: allow two intervals past it."""
+        self.changes = [
+            (c, max(g, until - c + 2 * INTERVAL_S + POLL_S)) if c == change_at else (c, g)
+            for c, g in self.changes
+        ]
+        self.extend_grace(change_at, until)
 
     def extend_grace(self, fault_at: float, until: float) -> None:
         """Swarm took until `until` to notice: the grace runs two intervals past that."""

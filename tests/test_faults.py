@@ -129,13 +129,16 @@ def test_steady_state(rig: Rig) -> None:
 def test_service_scaled_to_zero_and_back(rig: Rig) -> None:
     api_client = rig.swarm.nodes[0].client
     with rig.scenario("service scaled to 0 and back") as sc:
-        sc.fault(LAG_S)
+        scaled = sc.change()
         scale_service(api_client, "rep", 0)
         sc.detected_s = rig.until("desired 3", lambda m: m.truth.desired == 3, 30)
         rig.until("3 running, gauge too", lambda m: right(m, 3) and m.gauge["desired"] == 3, 30)
-        sc.fault(LAG_S)
+        sc.settled_at(scaled, time.time())
+        settle(rig)
+        scaled = sc.change()
         scale_service(api_client, "rep", REPLICAS)
         rig.until("9 again", lambda m: right(m, 9), 60)
+        sc.settled_at(scaled, time.time())
         settle(rig)
     assert_truthful(rig)
 
@@ -143,7 +146,7 @@ def test_service_scaled_to_zero_and_back(rig: Rig) -> None:
 def test_node_drained(rig: Rig) -> None:
     node = rig.node("sgt2")
     with rig.scenario("node drained") as sc:
-        sc.fault(LAG_S)
+        drained = sc.change()
         update_node(rig, node, Availability="drain")
         rig.until("sgt2 shown drained", lambda m: (row(m, "sgt2") or {}).get("availability")
                   == "drain", 30)  # fmt: skip
@@ -152,10 +155,12 @@ def test_node_drained(rig: Rig) -> None:
             lambda m: right(m) and (row(m, "sgt2") or {}).get("tasks_running") == 0,
             60,
         )
+        sc.settled_at(drained, time.time())
         settle(rig)
-        sc.fault(LAG_S)
+        activated = sc.change()
         update_node(rig, node, Availability="active")
         rig.until("back to 9", lambda m: right(m, 9), 60)
+        sc.settled_at(activated, time.time())
         settle(rig)
     assert_truthful(rig)
 
@@ -220,10 +225,10 @@ def test_worker_dockerd_stopped_and_restarted(rig: Rig) -> None:
                   == m.truth.desired, 60)  # fmt: skip
         assert (row(rig.latest(), "sgt3") or {}).get("counted") is False
         settle(rig)
-        started = sc.fault(LAG_S)
+        started = sc.change()
         rig.swarm.start_dockerd(node)
         rig.until("Swarm: sgt3 ready", lambda m: m.truth.states.get("sgt3") == "ready", 60)
-        sc.extend_grace(started, time.time())
+        sc.settled_at(started, time.time())
         rig.until("sgt3 counted again", lambda m: right(m) and (row(m, "sgt3") or {})
                   .get("counted") is True, 60)  # fmt: skip
         settle(rig)
@@ -247,10 +252,10 @@ def test_worker_link_cut_for_20_s(rig: Rig) -> None:
             assert sgt2.get("online") is True and sgt2.get("counted") is False
             time.sleep(max(0.0, cut + 20 - time.time()))
         finally:
-            mended = sc.fault(LAG_S)
+            mended = sc.change()
             rig.swarm.mend(node)
         rig.until("Swarm: sgt2 ready", lambda m: m.truth.states.get("sgt2") == "ready", 60)
-        sc.extend_grace(mended, time.time())
+        sc.settled_at(mended, time.time())
         rig.until("sgt2 counted, all right", lambda m: right(m) and (row(m, "sgt2") or {})
                   .get("counted") is True, 60)  # fmt: skip
         settle(rig)
@@ -315,10 +320,10 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
         for (a, pa), (b, pb) in zip(publishers, publishers[1:], strict=False):
             assert pa == pb or b - a >= INTERVAL_S, f"{pa} and {pb} both published at {a:.1f}"
         settle(rig)
-        restarted = sc.fault(LAG_S)
+        restarted = sc.change()
         rig.swarm.start_dockerd(old)
         rig.until(f"{old.name} ready", lambda m: m.truth.states.get(old.name) == "ready", 90)
-        sc.extend_grace(restarted, time.time())
+        sc.settled_at(restarted, time.time())
         rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
                   60)  # fmt: skip
         settle(rig)
@@ -338,14 +343,14 @@ def test_node_removed_from_the_swarm(rig: Rig) -> None:
     assert leader is not None
     node = next(n for n in reversed(rig.swarm.nodes) if n is not leader)
     with rig.scenario("node removed from the Swarm") as sc:
-        removed = sc.fault(LAG_S)
+        removed = sc.change()
         node.client.swarm.leave(force=True)
         rig.until(f"Swarm: {node.name} down", lambda m: m.truth.states.get(node.name) == "down",
                   60)  # fmt: skip
         leader.client.api.remove_node(node.node_id, force=True)
         sc.detected_s = rig.until("gone from the node list", lambda m: node.name not in
                                   m.truth.states, 30)  # fmt: skip
-        sc.extend_grace(removed, time.time())
+        sc.settled_at(removed, time.time())
         rig.until("not counted", lambda m: right(m) and (row(m, node.name) or {})
                   .get("in_swarm") is False, 30)  # fmt: skip
         settle(rig)
