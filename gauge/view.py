@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,8 @@ from agent.strain import cluster_strain
 MAX_PAYLOAD = 64 * 1024
 MAX_COUNT = 1_000_000  # tasks; Swarm's own limits are far below
 MAX_CLUSTER_NODES = 10_000
+DEFAULT_MAX_NODES = 1024
+DEFAULT_FORGET_AFTER_S = 3600.0
 NODE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 DEFAULT_CLOCK_SKEW_S = 2.0
 
@@ -51,6 +54,7 @@ class NodeEntry:
     docker_ok: bool = False
     docker_error: str | None = None
     node_id: str | None = None  # the Swarm node ID, where the agent knows it
+    seen_s: float = 0.0  # monotonic clock of the newest message of any kind
 
 
 @dataclass(frozen=True)
@@ -212,13 +216,19 @@ class ClusterView:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         clock_skew_s: float = DEFAULT_CLOCK_SKEW_S,
+        max_nodes: int = DEFAULT_MAX_NODES,
+        forget_after_s: float = DEFAULT_FORGET_AFTER_S,
     ) -> None:
         self.prefix = prefix
+        self.max_nodes = max_nodes
+        self.forget_after_s = forget_after_s
         self.stale_after_s = stale_after_s
         self.clock = clock
         self.wall = wall
         self.clock_skew_s = clock_skew_s
-        self.nodes: dict[str, NodeEntry] = {}
+        # least recently heard first: the silent are forgotten first
+        self.nodes: OrderedDict[str, NodeEntry] = OrderedDict()
+        self._pending: OrderedDict[str, bool] = OrderedDict()  # availability, no state yet
         self.cluster: ClusterEntry | None = None
 
     def apply(self, topic: str, payload: bytes) -> None:
@@ -234,19 +244,54 @@ class ClusterView:
         if len(rest) != 3 or rest[0] != "node" or not NODE_NAME.match(rest[1]):
             raise Rejected("unexpected topic")
         node, kind = rest[1], rest[2]
-        if kind == "state":
-            entry = parse_node_state(payload, node)
-            old = self.nodes.get(node)
-            entry.offline = old.offline if old else False
-            entry.received_s = self.clock()
-            self.nodes[node] = entry
-        elif kind == "availability":
+        now = self.clock()
+        if kind == "availability":
             if payload not in (b"online", b"offline"):
                 raise Rejected("availability is neither online nor offline")
-            entry = self.nodes.setdefault(node, NodeEntry())
-            entry.offline = payload == b"offline"
-        else:
+            offline = payload == b"offline"
+            if node in self.nodes:
+                self.nodes[node].offline = offline
+                self.nodes[node].seen_s = now
+                self.nodes.move_to_end(node)
+            else:  # kept aside, unshown, until the node's first state
+                self._pending[node] = offline
+                self._pending.move_to_end(node)
+                while len(self._pending) > self.max_nodes:
+                    self._pending.popitem(last=False)
+            return
+        if kind != "state":
             raise Rejected("unexpected topic")
+        entry = parse_node_state(payload, node)
+        old = self.nodes.get(node)
+        if old is None:
+            self._make_room(now)
+            entry.offline = self._pending.pop(node, False)
+        else:
+            entry.offline = old.offline
+        entry.received_s = entry.seen_s = now
+        self.nodes[node] = entry
+        self.nodes.move_to_end(node)
+
+    def _make_room(self, now: float) -> None:
+        """Room for one more node: the one silent longest goes if it is stale or offline;
+        while every node is live, a new name is Rejected (a spray of names cannot push
+        honest nodes out)."""
+        if len(self.nodes) < self.max_nodes:
+            return
+        name, oldest = next(iter(self.nodes.items()))
+        if oldest.offline or now - (oldest.received_s or 0.0) > self.stale_after_s:
+            del self.nodes[name]
+            return
+        raise Rejected(f"more than {self.max_nodes} live nodes (--max-nodes)")
+
+    def forget_silent(self) -> None:
+        """Forget nodes not heard from for forget_after_s (cheap: oldest first)."""
+        now = self.clock()
+        while self.nodes:
+            oldest = next(iter(self.nodes.values()))
+            if now - oldest.seen_s <= self.forget_after_s:
+                return
+            self.nodes.popitem(last=False)
 
     def _age(self, sampled_at: float | None, received_s: float | None, now: float) -> float:
         """Seconds since the sample, by its own time (less the skew allowed) or by
@@ -285,14 +330,13 @@ class ClusterView:
 
     def snapshot(self) -> dict[str, Any]:
         """The aggregate, as /api/cluster serves it (a contract; see the README)."""
+        self.forget_silent()
         now = self.clock()
         unknown = self._totals_unknown(now)
         cluster = self.cluster if unknown is None else None
         nodes: list[dict[str, Any]] = []
         for name in sorted(self.nodes):
             entry = self.nodes[name]
-            if entry.received_s is None:
-                continue  # availability alone: nothing to show yet
             age = self._age(entry.sampled_at, entry.received_s, now)
             stale = age > self.stale_after_s
             swarm = cluster.node(name, entry.node_id) if cluster is not None else None

@@ -160,3 +160,38 @@ def test_gauge_process_survives_a_flood_of_garbage(broker: Broker, tmp_path: Pat
         nodes.close()
         gauge.terminate()
         gauge.wait(timeout=10)
+
+
+def test_node_names_are_capped_and_live_nodes_are_never_pushed_out() -> None:
+    now = [100.0]
+    view = ClusterView("swarmgauge", stale_after_s=5, clock=lambda: now[0], max_nodes=50)
+    for name, strain in HONEST.items():
+        view.apply(f"swarmgauge/node/{name}/state", node_payload(name, strain))
+    rejected = 0
+    template = node_payload("fake-NNNNN", 1.0)
+    for i in range(20_000):  # a spray of names: availability alone, and whole states
+        view.apply(f"swarmgauge/node/fake-{i:05}/availability", b"online")
+        try:
+            payload = template.replace(b"fake-NNNNN", b"fake-%05d" % i)
+            view.apply(f"swarmgauge/node/fake-{i:05}/state", payload)
+        except Rejected as why:
+            assert "more than 50 live nodes" in str(why)
+            rejected += 1
+    assert len(view.nodes) == 50 and rejected == 20_000 - 48
+    assert set(HONEST) <= set(view.nodes)
+    now[0] += 6  # all stale now: a newcomer takes the place of the one silent longest
+    view.apply("swarmgauge/node/pi-9/state", node_payload("pi-9", 0.5))
+    assert "pi-9" in view.nodes and "pi-1" not in view.nodes and len(view.nodes) == 50
+
+
+def test_nodes_silent_past_forget_after_are_removed() -> None:
+    now = [100.0]
+    view = ClusterView("swarmgauge", stale_after_s=15, clock=lambda: now[0], forget_after_s=3600)
+    view.apply("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.2))
+    view.apply("swarmgauge/node/pi-2/state", node_payload("pi-2", 0.2))
+    now[0] += 3000
+    view.apply("swarmgauge/node/pi-2/availability", b"offline")  # any message counts
+    view.apply("swarmgauge/node/pi-3/state", node_payload("pi-3", 0.2))
+    assert [n["name"] for n in view.snapshot()["nodes"]] == ["pi-1", "pi-2", "pi-3"]
+    now[0] += 601  # pi-1 silent for an hour
+    assert [n["name"] for n in view.snapshot()["nodes"]] == ["pi-2", "pi-3"]
