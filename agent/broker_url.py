@@ -31,8 +31,8 @@ def parse_broker_url(text: str) -> BrokerUrl | None:
     try:
         parts = urlsplit(text.strip())
         port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"malformed broker URL ({exc})") from None
+    except ValueError:
+        raise ConfigError("malformed broker URL (a port from 1 to 65535?)") from None
     if parts.scheme not in DEFAULT_PORTS:
         raise ConfigError("broker URL must start with mqtt:// or mqtts:// (or be 'none')")
     if port == 0:

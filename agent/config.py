@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.broker_url import BrokerUrl, parse_broker_url
 from agent.docker_http import check_docker_host
 from agent.errors import ConfigError
 from agent.frames import Thresholds
-from agent.mqtt_client import TlsFiles
+from agent.mqtt_client import TlsFiles, read_password_file
 from agent.options import (
     Option,
     fraction,
+    number_between,
     one_of,
     parse_options,
-    positive_float,
     readable_file,
     switch,
     text_value,
-    whole_at_least,
+    whole_between,
 )
 from agent.strain import DEFAULT_TASK_CAPACITY
 
@@ -34,10 +35,13 @@ def docker_host(text: str) -> str:
     return value if value.lower() == "none" else check_docker_host(value)
 
 
+TOPIC_PREFIX = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
+
+
 def topic_prefix(text: str) -> str:
     prefix = text.strip().strip("/")
-    if not prefix or "+" in prefix or "#" in prefix:
-        raise ValueError("must be a non-empty MQTT topic without + or #")
+    if len(prefix) > 64 or not TOPIC_PREFIX.fullmatch(prefix):
+        raise ValueError("must be 1 to 64 of A-Z a-z 0-9 _ - in /-separated levels")
     return prefix
 
 
@@ -83,16 +87,23 @@ class MqttSettings:
     prefix: str
     keepalive_s: int
     tls: TlsFiles
-    password_file: str | None
 
 
 def mqtt_settings_from(values: Mapping[str, Any]) -> MqttSettings:
+    """The broker settings; the password file is read (and checked) here, once."""
+    broker: BrokerUrl | None = values["broker"]
+    password_file: str | None = values["broker_password_file"]
+    if password_file is not None:
+        if broker is None or not broker.username:
+            raise ConfigError(
+                "--broker-password-file needs a user in --broker (mqtt://USER@host:port)"
+            )
+        broker = replace(broker, password=read_password_file(password_file))
     return MqttSettings(
-        broker=values["broker"],
+        broker=broker,
         prefix=values["prefix"],
         keepalive_s=values["keepalive"],
         tls=TlsFiles(values["ca_file"], values["cert_file"], values["key_file"]),
-        password_file=values["broker_password_file"],
     )
 
 
@@ -105,9 +116,10 @@ def mqtt_options() -> list[Option]:
             parse_broker_url("mqtt://localhost:1883"),
             "mqtt://[user[:password]@]host[:port], mqtts://… for TLS, or none",
             "URL",
+            secret=True,
         ),
         Option("--prefix", topic_prefix, "swarmgauge", "MQTT topic prefix", "PREFIX"),
-        Option("--keepalive", whole_at_least(5), 30, "MQTT keepalive in seconds", "SECONDS"),
+        Option("--keepalive", whole_between(5, 3600), 30, "MQTT keepalive in seconds", "SECONDS"),
         Option("--ca-file", readable_file, None, "CA certificate(s) for mqtts://", "PATH"),
         Option("--cert-file", readable_file, None, "client certificate for mqtts://", "PATH"),
         Option("--key-file", readable_file, None, "client key for mqtts://", "PATH"),
@@ -127,10 +139,10 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
         Option(
             "--once", switch, False, "sample once, print the snapshot as JSON, exit", switch=True
         ),
-        Option("--interval", positive_float, 5.0, "seconds between samples", "SECONDS"),
+        Option("--interval", number_between(0.2, 3600), 5.0, "seconds between samples", "SECONDS"),
         Option(
             "--capacity",
-            whole_at_least(1),
+            whole_between(1, 1000),
             DEFAULT_TASK_CAPACITY,
             "tasks that make a node's task strain 1",
             "TASKS",
@@ -165,7 +177,7 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
         ),
         Option(
             "--docker-timeout",
-            positive_float,
+            number_between(0.1, 300),
             3.0,
             "seconds to wait for any Docker call",
             "SECONDS",

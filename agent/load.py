@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from agent.cli_start import load_settings
 from agent.config import HEARTBEAT_OPTION
 from agent.heartbeat import Heartbeat
-from agent.options import Option, fraction, parse_options, positive_float, whole_at_least
+from agent.options import Option, fraction, number_between, parse_options, whole_between
 
 PERIOD_S = 0.1
 
@@ -30,8 +30,8 @@ def load_options(argv: Sequence[str] | None, environ: object) -> dict[str, objec
         "Makes CPU and memory load, for the workshop.",
         [
             Option("--cpu", fraction, 0.5, "share of one core to keep busy", "0..1"),
-            Option("--memory-mb", whole_at_least(0), 0, "memory to hold, in MiB", "MB"),
-            Option("--seconds", positive_float, None, "stop after this long", "SECONDS"),
+            Option("--memory-mb", whole_between(0, 65536), 0, "memory to hold, in MiB", "MB"),
+            Option("--seconds", number_between(0.1, 1e7), None, "stop after this long", "SECONDS"),
             HEARTBEAT_OPTION,  # the image sets it: its healthcheck reads it
         ],
         argv,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import socket
 import ssl
 from dataclasses import dataclass
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.broker_url import BrokerUrl
+from agent.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -40,22 +40,44 @@ def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:
     return f"cannot reach broker at {where}"
 
 
-def read_password_file(path: str | None) -> str | None:
-    """The password in a file (Docker secrets), without its line end; None without a file."""
-    return Path(path).read_text().rstrip("\r\n") if path else None
+MAX_PASSWORD_FILE = 4096
+
+
+def read_password_file(path: str) -> str:
+    """The password in a file (Docker secrets), without its line end.
+
+    ConfigError, in one line that never shows the content, for a file over 4 KiB
+    (/dev/zero), not UTF-8, empty, or with more than one line.
+    """
+    where = f"--broker-password-file {path}"
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_PASSWORD_FILE + 1)
+    except OSError as exc:
+        raise ConfigError(f"{where}: {exc.strerror or exc}") from None
+    if len(data) > MAX_PASSWORD_FILE:
+        raise ConfigError(f"{where}: over {MAX_PASSWORD_FILE} bytes: not a password file")
+    try:
+        text = data.decode("utf-8").removesuffix("\n").removesuffix("\r")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: not UTF-8 text") from None
+    if not text:
+        raise ConfigError(f"{where}: empty")
+    if any(c in text for c in "\r\n\0"):
+        raise ConfigError(f"{where}: more than one line")
+    return text
 
 
 def new_client(
     broker: BrokerUrl,
     client_id: str,
     tls: TlsFiles | None = None,
-    password: str | None = None,
     reconnect_max_s: int = 30,
 ) -> mqtt.Client:
     """A client with callback API v2; paho retries with back-off from 1 s to reconnect_max_s."""
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
     if broker.username:
-        c.username_pw_set(broker.username, password or broker.password)
+        c.username_pw_set(broker.username, broker.password)
     if broker.tls:
         t = tls or TlsFiles()
         c.tls_set(ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file)

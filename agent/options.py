@@ -8,6 +8,7 @@ into one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -25,6 +26,7 @@ class Option:
     help: str
     metavar: str | None = None
     switch: bool = False  # a flag without a value (store_true)
+    secret: bool = False  # its value may hold a password: never echoed whole
 
     @property
     def dest(self) -> str:
@@ -71,8 +73,14 @@ def parse_options(
         try:
             values[opt.dest] = opt.convert(text)
         except ValueError as exc:
-            raise ConfigError(f"{source}: {exc} (got {text!r})") from None
+            shown = redact_userinfo(text) if opt.secret else text
+            raise ConfigError(f"{source}: {exc} (got {shown[:200]!r})") from None
     return values
+
+
+def redact_userinfo(text: str) -> str:
+    """text with the password of any scheme://user:password@ in it replaced by ***."""
+    return re.sub(r"(//[^/@]*?:)[^/]*@", r"\1***@", text)
 
 
 # --- converters: text -> value, ValueError with a short reason ------------------------
@@ -98,6 +106,21 @@ def number_between(low: float, high: float) -> Callable[[str], float]:
             raise ValueError(f"must be a number from {low:g} to {high:g}") from None
         if not low <= value <= high:
             raise ValueError(f"must be from {low:g} to {high:g}")
+        return value
+
+    return convert
+
+
+def whole_between(low: int, high: int) -> Callable[[str], int]:
+    """A converter for a whole number from low to high."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError(f"must be a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
         return value
 
     return convert

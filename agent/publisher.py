@@ -35,7 +35,6 @@ class Publisher:
         client_id: str,
         keepalive_s: int = 30,
         tls: TlsFiles | None = None,
-        password: str | None = None,
         reconnect_max_s: int = 30,
         discovery_prefix: str | None = "homeassistant",
     ) -> None:
@@ -51,7 +50,7 @@ class Publisher:
         self._discovery: list[tuple[str, str]] = []
         self._problem: str | None = None
 
-        c = new_client(broker, client_id, tls, password, reconnect_max_s)
+        c = new_client(broker, client_id, tls, reconnect_max_s)
         c.will_set(topics.availability, OFFLINE, qos=1, retain=True)
         c.on_connect = self._on_connect
         c.on_connect_fail = self._on_connect_fail

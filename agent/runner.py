@@ -22,7 +22,6 @@ from agent.events import ContainerEvents
 from agent.frames import frame_for, strain_band
 from agent.heartbeat import Heartbeat, stuck_after
 from agent.host import HostSampler
-from agent.mqtt_client import read_password_file
 from agent.publisher import Publisher
 from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
 from agent.topics import Topics, discovery_messages
@@ -54,7 +53,6 @@ def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
         client_id=f"swarmgauge-agent-{node}",
         keepalive_s=mqtt.keepalive_s,
         tls=mqtt.tls,
-        password=read_password_file(mqtt.password_file),
         reconnect_max_s=max(1, min(30, round(config.interval_s))),
         discovery_prefix=config.discovery_prefix if config.discovery else None,
     )

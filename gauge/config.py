@@ -22,9 +22,9 @@ from agent.options import (
     number_between,
     one_of,
     parse_options,
-    positive_float,
+    whole_between,
 )
-from gauge.view import DEFAULT_CLOCK_SKEW_S
+from gauge.view import DEFAULT_CLOCK_SKEW_S, DEFAULT_FORGET_AFTER_S, DEFAULT_MAX_NODES
 
 
 def pin(text: str) -> int:
@@ -81,6 +81,8 @@ class GaugeConfig:
     log_level: str
     heartbeat_file: str | None = None
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
+    max_nodes: int = DEFAULT_MAX_NODES
+    forget_after_s: float = DEFAULT_FORGET_AFTER_S
 
 
 def gauge_options() -> list[Option]:
@@ -88,7 +90,7 @@ def gauge_options() -> list[Option]:
         *mqtt_options(),
         Option(
             "--stale-after",
-            positive_float,
+            number_between(1, 86400),
             15.0,
             "seconds after its sample time that a state is stale",
             "SECONDS",
@@ -98,6 +100,20 @@ def gauge_options() -> list[Option]:
             number_between(0, 600),
             DEFAULT_CLOCK_SKEW_S,
             "how far the nodes' clocks may differ from the gauge's",
+            "SECONDS",
+        ),
+        Option(
+            "--max-nodes",
+            whole_between(1, 100_000),
+            DEFAULT_MAX_NODES,
+            "nodes kept at most; the longest silent are forgotten first",
+            "COUNT",
+        ),
+        Option(
+            "--forget-after",
+            number_between(60, 7 * 24 * 3600),
+            DEFAULT_FORGET_AFTER_S,
+            "seconds of silence after which a node is forgotten",
             "SECONDS",
         ),
         Option("--http", http_address, ("127.0.0.1", 8080), "web view HOST:PORT, or none", "ADDR"),
@@ -131,6 +147,8 @@ def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         mqtt=mqtt_settings_from(v),
         stale_after_s=v["stale_after"],
         clock_skew_s=v["clock_skew"],
+        max_nodes=v["max_nodes"],
+        forget_after_s=v["forget_after"],
         http=v["http"],
         needle_pin=v["needle_pin"],
         min_angle=v["min_angle"],

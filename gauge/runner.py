@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 from agent.display import open_display
 from agent.errors import ConfigError
 from agent.heartbeat import Heartbeat
-from agent.mqtt_client import describe_connect_error, new_client, read_password_file
+from agent.mqtt_client import describe_connect_error, new_client
 from gauge.config import GaugeConfig
 from gauge.outputs import TICK_S, Needle, Outputs
 from gauge.view import ClusterView, Rejected
@@ -59,7 +59,11 @@ class Gauge:
         self.outputs = outputs
         self.latest = latest
         self.view = ClusterView(
-            config.mqtt.prefix, config.stale_after_s, clock_skew_s=config.clock_skew_s
+            config.mqtt.prefix,
+            config.stale_after_s,
+            clock_skew_s=config.clock_skew_s,
+            max_nodes=config.max_nodes,
+            forget_after_s=config.forget_after_s,
         )
         self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self.drops = DropLog()
@@ -153,7 +157,6 @@ def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
         broker,
         f"swarmgauge-gauge-{socket.gethostname()}",
         mqtt_settings.tls,
-        read_password_file(mqtt_settings.password_file),
         reconnect_max_s=RECONNECT_MAX_S,
     )
     problem: list[str | None] = [None]

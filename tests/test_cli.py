@@ -172,3 +172,84 @@ def test_docker_socket_refusing_permission(tmp_path: Path) -> None:
     assert node["docker"]["ok"] is False
     assert node["docker"]["error"].startswith("permission denied on Docker socket")
     assert node["host"]["cpu_count"] >= 1
+
+
+SECRET = "PW-s3cret-9"
+
+
+def password_files(tmp: Path) -> dict[str, Path]:
+    files = {
+        "binary": tmp / "binary",
+        "empty": tmp / "empty",
+        "lines": tmp / "lines",
+        "good": tmp / "good",
+    }
+    files["binary"].write_bytes(b"\xff\xfe" + SECRET.encode())
+    files["empty"].write_text("\n")
+    files["lines"].write_text(f"{SECRET}\nmore\n")
+    files["good"].write_text(f"{SECRET}\n")
+    return files
+
+
+@pytest.mark.parametrize("prog", ["agent", "gauge"])
+def test_flags_out_of_range_and_bad_password_files_are_one_line_without_the_password(
+    prog: str, tmp_path: Path
+) -> None:
+    """Each once escaped the one-line exit 2: a dead sampler, a flood, a dead MQTT thread,
+    3.8 GB eaten, a traceback every interval, a password silently ignored."""
+    import subprocess
+    import sys
+
+    files = password_files(tmp_path)
+    url = f"mqtt://pi:{SECRET}@host"
+    cases: list[tuple[list[str], dict[str, str], str]] = [
+        (["--keepalive", "70000"], {}, "--keepalive"),
+        (["--keepalive", "4"], {}, "--keepalive"),
+        (["--prefix", "x" * 65536], {}, "--prefix"),
+        (["--prefix", "a b"], {}, "--prefix"),
+        (["--broker", f"mqtt://pi:{SECRET}@host:99999"], {}, "--broker"),
+        (["--broker", f"mqtt://pi:{SECRET}@host:port"], {}, "--broker"),
+        ([], {"SWARMGAUGE_BROKER": f"mqtts://pi:{SECRET}@host:0"}, "SWARMGAUGE_BROKER"),
+        ([], {"SWARMGAUGE_BROKER": f"ftp://pi:{SECRET}@host"}, "SWARMGAUGE_BROKER"),
+        (["--broker", "mqtt://pi@host", "--broker-password-file", "/dev/zero"], {}, "over 4096"),
+        (["--broker", "mqtt://pi@h", "--broker-password-file", str(files["binary"])], {}, "UTF-8"),
+        (["--broker", "mqtt://pi@h", "--broker-password-file", str(files["empty"])], {}, "empty"),
+        (
+            ["--broker", "mqtt://pi@h", "--broker-password-file", str(files["lines"])],
+            {},
+            "line",
+        ),
+        (["--broker", "mqtt://host", "--broker-password-file", str(files["good"])], {}, "a user"),
+        (
+            ["--broker", url, "--broker-password-file", str(files["good"]), "--keepalive", "0"],
+            {},
+            "--keepalive",
+        ),  # fmt: skip
+    ]
+    if prog == "agent":
+        cases += [
+            (["--interval", "1e300"], {}, "--interval"),
+            (["--interval", "1e-300"], {}, "--interval"),
+            (["--interval", "0.1"], {}, "--interval"),
+            (["--docker-timeout", "1e9"], {}, "--docker-timeout"),
+            (["--capacity", "100000"], {}, "--capacity"),
+        ]
+    else:
+        cases += [
+            (["--stale-after", "1e300"], {}, "--stale-after"),
+            (["--max-nodes", "0"], {}, "--max-nodes"),
+            (["--forget-after", "1"], {}, "--forget-after"),
+        ]
+    for args, env, names in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", prog, *(["--once"] if prog == "agent" else []), *args],
+            env=clean_env(**env),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        err = result.stderr
+        assert result.returncode == 2, (args, env, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (args, err)
+        assert err.startswith(f"swarmgauge-{prog}: error: ") and names in err, (args, err)
+        assert SECRET not in err and SECRET not in result.stdout, (args, err)
