@@ -4,8 +4,12 @@ it works on a workshop network without internet."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
+import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
@@ -13,6 +17,9 @@ from typing import Any
 
 log = logging.getLogger("gauge.web")
 KEEPALIVE_S = 15.0
+REQUEST_TIMEOUT_S = 10.0
+MAX_CONNECTIONS = 64
+MAX_SSE_CLIENTS = 32
 
 
 class Latest:
@@ -59,12 +66,43 @@ class Latest:
             self._cond.notify_all()
 
 
-def _handler(latest: Latest, page: bytes) -> type[BaseHTTPRequestHandler]:
+def content_security_policy(page: bytes) -> str:
+    """Only the page's own inline script and style (by hash) and its own origin."""
+
+    def hashes(tag: bytes) -> str:
+        found = re.findall(rb"<%s>(.*?)</%s>" % (tag, tag), page, re.S)
+        return " ".join(
+            f"'sha256-{base64.b64encode(hashlib.sha256(body).digest()).decode()}'" for body in found
+        )
+
+    return (
+        f"default-src 'none'; script-src {hashes(b'script')}; style-src {hashes(b'style')}; "
+        "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
+
+
+def _handler(
+    latest: Latest, page: bytes, hosts: frozenset[str] | None, sse: threading.BoundedSemaphore
+) -> type[BaseHTTPRequestHandler]:
+    csp = content_security_policy(page)
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "swarmgauge"
+        timeout = REQUEST_TIMEOUT_S  # a half-sent request, or a reader that stalls
+
+        def version_string(self) -> str:
+            return self.server_version  # no Python version for whoever asks
 
         def log_message(self, fmt: str, *args: Any) -> None:
             log.debug("%s %s", self.address_string(), fmt % args)
+
+        def end_headers(self) -> None:
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("X-Frame-Options", "DENY")
+            self.send_header("Content-Security-Policy", csp)
+            self.send_header("Referrer-Policy", "no-referrer")
+            super().end_headers()
 
         def _send(self, status: int, ctype: str, body: bytes) -> None:
             self.send_response(status)
@@ -75,13 +113,23 @@ def _handler(latest: Latest, page: bytes) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            if hosts is not None and self.headers.get("Host", "").lower() not in hosts:
+                # bound to loopback: a page of another name is DNS rebinding, not a user
+                self._send(421, "text/plain", b"unknown host\n")
+                return
             path = self.path.split("?")[0]
             if path == "/":
                 self._send(200, "text/html; charset=utf-8", page)
             elif path == "/api/cluster":
                 self._send(200, "application/json", latest.body)
             elif path == "/events":
-                self._events()
+                if not sse.acquire(blocking=False):
+                    self._send(503, "text/plain", b"too many live pages\n")
+                    return
+                try:
+                    self._events()
+                finally:
+                    sse.release()
             else:
                 self._send(404, "text/plain", b"not found\n")
 
@@ -91,31 +139,77 @@ def _handler(latest: Latest, page: bytes) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             version = latest.version
-            try:
-                self.wfile.write(b"retry: 2000\ndata: " + latest.body + b"\n\n")
+            self.wfile.write(b"retry: 2000\ndata: " + latest.body + b"\n\n")
+            self.wfile.flush()
+            while not latest.closed:
+                newer = latest.wait_newer(version, KEEPALIVE_S)
+                if latest.closed:
+                    break
+                if newer == version:
+                    self.wfile.write(b": keepalive\n\n")
+                else:
+                    version = newer
+                    self.wfile.write(b"data: " + latest.body + b"\n\n")
                 self.wfile.flush()
-                while not latest.closed:
-                    newer = latest.wait_newer(version, KEEPALIVE_S)
-                    if latest.closed:
-                        break
-                    if newer == version:
-                        self.wfile.write(b": keepalive\n\n")
-                    else:
-                        version = newer
-                        self.wfile.write(b"data: " + latest.body + b"\n\n")
-                    self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the browser went away
 
     return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS at once (more are closed at
+    once), and a client that goes away is one debug line, not a traceback."""
+
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        log.debug("web: %s: %s", client_address, type(exc).__name__)
+        if not isinstance(exc, OSError):  # a bug, not a client that left: one line
+            log.warning("web: %s while serving %s", type(exc).__name__, client_address[0])
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
+    """Host headers accepted when bound to loopback; None (any) when bound elsewhere."""
+    if host not in LOOPBACK and not host.startswith("127."):
+        return None
+    names = {"localhost", "127.0.0.1", "[::1]", host if ":" not in host else f"[{host}]"}
+    return frozenset({*names, *(f"{n}:{port}" for n in names)})
 
 
 class WebView:
     def __init__(self, host: str, port: int, latest: Latest) -> None:
         page = files("gauge").joinpath("page.html").read_bytes()
         self.latest = latest
-        self.server = ThreadingHTTPServer((host, port), _handler(latest, page))
-        self.server.daemon_threads = True
+        sse = threading.BoundedSemaphore(MAX_SSE_CLIENTS)
+        self.server = _Server((host, port), _handler(latest, page, None, sse))
+        bound_port = self.server.server_address[1]
+        self.server.RequestHandlerClass = _handler(
+            latest, page, allowed_hosts(host, bound_port), sse
+        )
         self.thread = threading.Thread(target=self.server.serve_forever, name="web", daemon=True)
 
     @property
