@@ -27,6 +27,7 @@ of recent requests for tests, never a growing history.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import selectors
@@ -38,6 +39,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import h11
 
@@ -49,16 +51,21 @@ HEAD_TIMEOUT_S = 10.0
 ANSWER_TIMEOUT_S = 60.0
 CHUNK = 64 * 1024
 
-# path (after an optional /vX.Y) → the query parameters allowed on it
-ALLOWED: Mapping[str, frozenset[str]] = {
-    "/_ping": frozenset(),
-    "/version": frozenset(),
-    "/info": frozenset(),
-    "/nodes": frozenset({"filters"}),
-    "/services": frozenset({"filters", "status"}),
-    "/tasks": frozenset({"filters"}),
-    "/containers/json": frozenset({"filters", "all", "limit"}),
-    "/events": frozenset({"filters", "since", "until"}),
+TASK_LABEL = "com.docker.swarm.task.id"
+# path (after an optional /vX.Y) → parameter → the values allowed: for `filters`, each
+# filter's allowed values (a JSON object on the wire). Exactly what the agent sends:
+# no all=1 (every container's command line), no since= (a replay of old events).
+ALLOWED: Mapping[str, Mapping[str, object]] = {
+    "/_ping": {},
+    "/version": {},
+    "/info": {},
+    "/nodes": {},
+    "/services": {"status": {"true"}},
+    "/tasks": {"filters": {"desired-state": {"running"}}},
+    "/containers/json": {"filters": {"label": {TASK_LABEL}, "status": {"running"}}},
+    "/events": {
+        "filters": {"type": {"container"}, "event": {"start", "die"}, "label": {TASK_LABEL}}
+    },
 }
 _PATH = re.compile(r"(?:/v[0-9]{1,2}\.[0-9]{1,3})?(/[A-Za-z_]+(?:/json)?)")
 _PARAM = re.compile(r"([a-z]+)=([A-Za-z0-9._~+-]|%[0-9A-Fa-f]{2})*")
@@ -102,7 +109,7 @@ def check_head(head: bytes) -> tuple[bytes, bytes, str]:
 
 def check_target(target: str) -> str:
     """The allowed path target asks for (no version prefix), or Refused: only allowed
-    paths, with only their allowed parameters, each at most once."""
+    paths, with only their allowed parameters and values, each at most once."""
     path, _, query = target.partition("?")
     match = _PATH.fullmatch(path)
     if match is None or match.group(1) not in ALLOWED:
@@ -111,10 +118,35 @@ def check_target(target: str) -> str:
     seen: set[str] = set()
     for param in query.split("&") if query else ():
         m = _PARAM.fullmatch(param)
-        if m is None or m.group(1) not in allowed or m.group(1) in seen:
+        name = m.group(1) if m else ""
+        if m is None or name not in allowed or name in seen:
             raise Refused(f"query {param[:40]!r} on {match.group(1)}")
-        seen.add(m.group(1))
+        seen.add(name)
+        value = unquote_plus(param.partition("=")[2])
+        if name == "filters":
+            check_filters(value, allowed[name])  # type: ignore[arg-type]
+        elif value not in allowed[name]:  # type: ignore[operator]
+            raise Refused(f"{name}={value[:20]!r} on {match.group(1)}")
     return match.group(1)
+
+
+def check_filters(text: str, allowed: Mapping[str, set[str]]) -> None:
+    """Docker's filters JSON: {"name": [values]} or {"name": {value: true}}, allowed only."""
+    if len(text) > 1024:
+        raise Refused("filters over 1 KiB")
+    try:
+        filters = json.loads(text)
+    except (ValueError, RecursionError):
+        raise Refused("filters not JSON") from None
+    if not isinstance(filters, dict):
+        raise Refused("filters not an object")
+    for name, values in filters.items():
+        if name not in allowed:
+            raise Refused(f"filter {str(name)[:20]!r}")
+        if isinstance(values, dict):
+            values = [k for k, v in values.items() if v is True]
+        if not isinstance(values, list) or not all(v in allowed[name] for v in values):
+            raise Refused(f"filter {name}={str(values)[:40]}")
 
 
 def upstream_request(method: bytes, target: bytes) -> bytes:
@@ -149,6 +181,7 @@ class SocketProxy:
         self._slots = threading.BoundedSemaphore(max_connections)
         self._logged_at = 0.0
         self._unlogged = 0
+        self._closing = False
         if listen.startswith("/"):
             Path(listen).unlink(missing_ok=True)
             self._listener = socket.socket(socket.AF_UNIX)
@@ -166,6 +199,7 @@ class SocketProxy:
         return self
 
     def close(self) -> None:
+        self._closing = True
         try:
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() in its thread
         except OSError:
@@ -183,8 +217,12 @@ class SocketProxy:
         while True:
             try:
                 client, _addr = self._listener.accept()
-            except OSError:
-                return
+            except OSError as exc:
+                if self._closing:
+                    return
+                log.warning("accept failed (%s); going on", exc.strerror or exc)
+                time.sleep(0.1)  # e.g. out of file descriptors for a moment
+                continue
             if not self._slots.acquire(blocking=False):
                 self._count("busy")
                 _send_and_close(client, BUSY)
@@ -244,7 +282,10 @@ class SocketProxy:
                     if not ready:
                         break  # upstream silent too long
                     if any(key.fileobj is client for key, _ in ready):
-                        break  # the client left, or sent more: nothing more is read
+                        if client.recv(1, socket.MSG_PEEK):
+                            break  # it sent more: nothing more is read, we are done
+                        sel.unregister(client)  # a half-close: it still reads the answer
+                        continue
                     data = upstream.recv(CHUNK)
                     if not data:
                         break

@@ -237,6 +237,7 @@ class SwarmSampler:
         self._info_max_age_s = info_max_age_s
         self._info: dict[str, Any] | None = None
         self._info_time = 0.0
+        self._last_known: SwarmReading | None = None  # the newest reading with a node ID
 
     def read(self) -> SwarmReading:
         if self._connect is None:
@@ -255,9 +256,18 @@ class SwarmSampler:
                 reading = self._read(self._api)
         except Exception as exc:  # the SDK raises many kinds; all mean "not readable now"
             self.close()
+            # Role and node ID as last read: not knowing is no reason to forget them
+            # (the gauge maps this node to Swarm's word on it by its ID).
+            last = self._last_known
             reading = SwarmReading(
-                ok=False, error=describe_docker_error(exc, self._base_url, self._timeout_s)
+                ok=False,
+                error=describe_docker_error(exc, self._base_url, self._timeout_s),
+                role=last.role if last else "none",
+                node_id=last.node_id if last else None,
+                hostname=last.hostname if last else None,
             )
+        else:
+            self._last_known = reading if reading.node_id is not None else None
         self._log_change(reading)
         return reading
 
@@ -310,7 +320,7 @@ class SwarmSampler:
         )
         return replace(base, tasks_by_service=local_tasks(containers))
 
-    def _read_as_manager(self, api: DockerHttp, base: SwarmReading) -> SwarmReading | None:
+    def _read_as_manager(self, api: DockerHttp, info: SwarmReading) -> SwarmReading | None:
         """The cluster view where this node is a manager now; None where it is a worker.
 
         Every node asks /nodes, workers too: a worker's dockerd refuses at once (503, no
@@ -318,39 +328,54 @@ class SwarmSampler:
         /info is too dear to read every sample, and a worker gets no node events.
         A manager whose store does not answer (an election, or quorum lost) says so
         and still counts its own engine's tasks: never 0 tasks it did not count.
+        `info`: the reading as /info has it (role, node id), not yet leader.
         """
         try:
             nodes = api.get("/nodes")
-            me: dict[str, Any] = next((n for n in nodes if n.get("ID") == base.node_id), {})
-            if base.role != "manager" or (me.get("Spec") or {}).get("Role") == "worker":
+            me: dict[str, Any] = next((n for n in nodes if n.get("ID") == info.node_id), {})
+            if info.role != "manager" or (me.get("Spec") or {}).get("Role") == "worker":
                 self._info = None  # promoted, or being demoted: /info again next sample
             leader = bool((me.get("ManagerStatus") or {}).get("Leader", False))
-            base = replace(base, role="manager", leader=leader)
+            manager = replace(info, role="manager", leader=leader)
             if not (leader or self._cluster_mode == "any"):
-                return self._read_local(api, base)
+                return self._read_local(api, manager)
             services, tasks = read_services_and_tasks(api)
         except DockerApiError as exc:
-            if exc.status == 503 and NOT_A_MANAGER in str(exc):
-                if base.role == "manager":
-                    self._info = None  # demoted since /info was read
-                return None
-            if base.role == "worker":
-                self._info = None  # a worker's /nodes failing otherwise: promoted, perhaps
-            manager = replace(base, role="manager", ok=False, error=no_leader(exc))
-            return self._read_local(api, manager)
+            text = str(exc)
+            if exc.status == 503 and NOT_A_MANAGER in text:
+                if WORKER_REFUSAL in text.lower():
+                    if info.role == "manager":
+                        self._info = None  # demoted since /info was read
+                    return None
+                if any(w in text.lower() for w in LEFT_WORDS):
+                    raise  # left the Swarm: read() reads /info again, once
+                # "Manager is being prepared": promoted, or restarted, and not yet in
+                # touch with the others. Its own engine's tasks still count.
+                self._info = None
+            if exc.status < 500 or not any(w in text.lower() for w in NO_LEADER_WORDS):
+                # not the Swarm's store speaking: a proxy that refused, or one that is full
+                if info.role == "worker":
+                    return None  # a worker's own view needs no manager call
+                why = f"Docker did not answer a manager's call: {text}"
+            else:
+                why = no_leader(exc)
+                if info.role == "worker":
+                    self._info = None  # promoted in an election, perhaps
+            return self._read_local(api, replace(info, role="manager", ok=False, error=why))
         except TimeoutError:
-            why = f"the Swarm managers did not answer within {self._timeout_s:g} s"
-            return self._read_local(
-                api, replace(base, role="manager", ok=False, error=no_leader(why))
-            )
+            why = no_leader(f"the Swarm managers did not answer within {self._timeout_s:g} s")
+            return self._read_local(api, replace(info, role="manager", ok=False, error=why))
         return replace(
-            base,
-            tasks_by_service=tasks_on_node(services, tasks, base.node_id),
+            manager,
+            tasks_by_service=tasks_on_node(services, tasks, info.node_id),
             cluster=cluster_view(nodes, services, tasks),
         )
 
 
 NOT_A_MANAGER = "not a swarm manager"
+WORKER_REFUSAL = "worker nodes can't be used"  # what a worker's dockerd says to /nodes
+NO_LEADER_WORDS = ("leader", "quorum", "rpc error", "deadline")
+LEFT_WORDS = ("swarm init", "swarm join")  # "…Use "docker swarm init" or "docker swarm join"…
 
 
 def no_leader(why: object) -> str:

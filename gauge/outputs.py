@@ -118,8 +118,10 @@ class Outputs:
             if self.bar is not None and self.bar.value != strain:
                 self.bar.value = strain
         if self.alarm is not None:
-            alarm = (strain is not None and strain >= self.alarm_at) or any(
-                not n["online"] or n.get("down") for n in snapshot["nodes"]
+            alarm = (
+                (strain is not None and strain >= self.alarm_at)
+                or bool(snapshot.get("totals_lost"))
+                or any(not n["online"] or n.get("down") for n in snapshot["nodes"])
             )
             if bool(self.alarm.value) != alarm:
                 self.alarm.value = alarm

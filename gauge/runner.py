@@ -65,7 +65,7 @@ class Gauge:
             max_nodes=config.max_nodes,
             forget_after_s=config.forget_after_s,
         )
-        self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[tuple[str, bytes, bool]] = queue.SimpleQueue()
         self.drops = DropLog()
         self.stopping = threading.Event()
         self.heartbeat = Heartbeat(config.heartbeat_file)
@@ -73,11 +73,11 @@ class Gauge:
 
     # paho's thread: thin, never raises
     def on_message(self, _client: Any, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.put((msg.topic, bytes(msg.payload)))
+        self.inbox.put((msg.topic, bytes(msg.payload), bool(msg.retain)))
 
-    def take(self, topic: str, payload: bytes) -> bool:
+    def take(self, topic: str, payload: bytes, retained: bool = False) -> bool:
         try:
-            self.view.apply(topic, payload)
+            self.view.apply(topic, payload, retained)
             return True
         except Rejected as why:
             self.drops.note(topic, str(why))
@@ -113,7 +113,7 @@ class Gauge:
             if self.outputs.moving:
                 waits.append(TICK_S)
             try:
-                item: tuple[str, bytes] | None = self.inbox.get(timeout=max(0.0, min(waits)))
+                item: tuple[str, bytes, bool] | None = self.inbox.get(timeout=max(0.0, min(waits)))
             except queue.Empty:
                 item = None
             while item is not None:  # take everything that is waiting

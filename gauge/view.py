@@ -29,11 +29,13 @@ from agent.names import safe_name
 from agent.strain import cluster_strain
 
 MAX_PAYLOAD = 64 * 1024
+MAX_CLUSTER_PAYLOAD = 4 * 1024 * 1024  # a cluster state names every node and service
+SWARM_WORD_MAX_AGE_S = 120.0  # the leader's last word on a node, kept through an election
 MAX_COUNT = 1_000_000  # tasks; Swarm's own limits are far below
 MAX_CLUSTER_NODES = 10_000
 DEFAULT_MAX_NODES = 1024
 DEFAULT_FORGET_AFTER_S = 3600.0
-NODE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NODE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch only
 DEFAULT_CLOCK_SKEW_S = 2.0
 
 
@@ -54,6 +56,7 @@ class NodeEntry:
     docker_ok: bool = False
     docker_error: str | None = None
     node_id: str | None = None  # the Swarm node ID, where the agent knows it
+    retained: bool = False  # delivered from the broker's store, not live
     seen_s: float = 0.0  # monotonic clock of the newest message of any kind
 
 
@@ -74,6 +77,7 @@ class ClusterEntry:
     publisher: str | None
     nodes: dict[str, SwarmNode] = field(default_factory=dict)  # by safe name and by ID
     received_s: float = 0.0
+    retained: bool = False
 
     def node(self, name: str, node_id: str | None) -> SwarmNode | None:
         """The leader's word on a node: by Swarm ID, else by name (--node-name may differ)."""
@@ -113,9 +117,9 @@ def _time(value: Any) -> float:
     return parsed.timestamp()
 
 
-def _load_json(payload: bytes) -> Any:
-    if len(payload) > MAX_PAYLOAD:
-        raise Rejected("payload over 64 KiB")
+def _load_json(payload: bytes, limit: int = MAX_PAYLOAD) -> Any:
+    if len(payload) > limit:
+        raise Rejected(f"payload over {limit // 1024} KiB")
     try:
         return json.loads(payload)
     except RecursionError:  # [[[[… nested deeper than the parser's stack
@@ -124,8 +128,8 @@ def _load_json(payload: bytes) -> Any:
         raise Rejected("not JSON") from None
 
 
-def _schema1(payload: bytes, what: str) -> dict[str, Any]:
-    state = _load_json(payload)
+def _schema1(payload: bytes, what: str, limit: int = MAX_PAYLOAD) -> dict[str, Any]:
+    state = _load_json(payload, limit)
     if not isinstance(state, dict) or state.get("schema") != 1:
         raise Rejected(f"not a {what} of schema 1")
     return state
@@ -172,12 +176,12 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
 
 def parse_cluster_state(payload: bytes) -> ClusterEntry:
     """What the gauge uses of the leader's cluster state (schema 1)."""
-    state = _schema1(payload, "cluster state")
+    state = _schema1(payload, "cluster state", MAX_CLUSTER_PAYLOAD)
     totals = state.get("totals")
     if not isinstance(totals, dict):
         raise Rejected("totals missing")
     publisher = state.get("publisher")
-    if publisher is not None and not NODE_NAME.match(_text(publisher, "publisher")):
+    if publisher is not None and not NODE_NAME.fullmatch(_text(publisher, "publisher")):
         raise Rejected("publisher is not a node name")
     nodes = state.get("nodes", [])
     if not isinstance(nodes, list) or len(nodes) > MAX_CLUSTER_NODES:
@@ -231,17 +235,21 @@ class ClusterView:
         self._pending: OrderedDict[str, bool] = OrderedDict()  # availability, no state yet
         self.cluster: ClusterEntry | None = None
 
-    def apply(self, topic: str, payload: bytes) -> None:
-        """Take one message in; Rejected (and nothing changed) if it is not for us."""
+    def apply(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        """Take one message in; Rejected (and nothing changed) if it is not for us.
+
+        retained: the broker sent it from its store (MQTT's retain flag on delivery):
+        its age is judged by its sample time, not by its (late) arrival."""
         parts = topic.split("/")
         head = self.prefix.split("/")
         rest = parts[len(head) :] if parts[: len(head)] == head else []
         if rest == ["cluster", "state"]:
             cluster = parse_cluster_state(payload)
             cluster.received_s = self.clock()
+            cluster.retained = retained
             self.cluster = cluster
             return
-        if len(rest) != 3 or rest[0] != "node" or not NODE_NAME.match(rest[1]):
+        if len(rest) != 3 or rest[0] != "node" or not NODE_NAME.fullmatch(rest[1]):
             raise Rejected("unexpected topic")
         node, kind = rest[1], rest[2]
         now = self.clock()
@@ -269,6 +277,7 @@ class ClusterView:
         else:
             entry.offline = old.offline
         entry.received_s = entry.seen_s = now
+        entry.retained = retained
         self.nodes[node] = entry
         self.nodes.move_to_end(node)
 
@@ -293,20 +302,28 @@ class ClusterView:
                 return
             self.nodes.popitem(last=False)
 
-    def _age(self, sampled_at: float | None, received_s: float | None, now: float) -> float:
-        """Seconds since the sample, by its own time (less the skew allowed) or by
-        arrival, whichever is older: a clock far ahead cannot keep a dead node fresh."""
-        if sampled_at is None or received_s is None:
+    def _age(self, entry: NodeEntry | ClusterEntry, now: float) -> float:
+        """Seconds since the sample. A live message was sampled as it arrived: its age
+        is its arrival's, whatever the sender's clock says (a Pi without a real-time
+        clock may be hours off). A retained one arrives late by design: its age is by
+        its sample time, less the skew allowed, or by arrival, whichever is older."""
+        if entry.sampled_at is None or entry.received_s is None:
             return float("inf")
-        by_time = self.wall() - sampled_at - self.clock_skew_s
-        return max(by_time, now - received_s, 0.0)
+        by_arrival = now - entry.received_s
+        if not entry.retained:
+            return max(by_arrival, 0.0)
+        return max(self.wall() - entry.sampled_at - self.clock_skew_s, by_arrival, 0.0)
+
+    def _word_is_recent(self, now: float) -> bool:
+        c = self.cluster
+        return c is not None and self._age(c, now) <= max(SWARM_WORD_MAX_AGE_S, self.stale_after_s)
 
     def _totals_unknown(self, now: float) -> str | None:
         """Why the leader's totals cannot be used now; None while they can."""
         c = self.cluster
         if c is None:
             return "no cluster state from a Swarm leader's agent yet"
-        age = self._age(c.sampled_at, c.received_s, now)
+        age = self._age(c, now)
         if age > self.stale_after_s:
             why = f"the last cluster state is {age:.0f} s old"
         else:
@@ -334,12 +351,15 @@ class ClusterView:
         now = self.clock()
         unknown = self._totals_unknown(now)
         cluster = self.cluster if unknown is None else None
+        # Swarm's word on each node outlives the totals for a while: a node marked down
+        # stays down through an election, or while the leader's agent is away.
+        word = self.cluster if cluster is not None or self._word_is_recent(now) else None
         nodes: list[dict[str, Any]] = []
         for name in sorted(self.nodes):
             entry = self.nodes[name]
-            age = self._age(entry.sampled_at, entry.received_s, now)
+            age = self._age(entry, now)
             stale = age > self.stale_after_s
-            swarm = cluster.node(name, entry.node_id) if cluster is not None else None
+            swarm = word.node(name, entry.node_id) if word is not None else None
             down = swarm is not None and swarm.state not in ("ready", "unknown")
             # a fresh cluster state that does not list the node: it left the Swarm
             in_swarm = None if cluster is None else swarm is not None
@@ -374,5 +394,8 @@ class ClusterView:
             "desired": desired,
             "running": running,
             "totals_unknown": unknown,
+            # there were totals and now there are none: the leader's agent is gone,
+            # an election, quorum lost (the alarm lights)
+            "totals_lost": unknown is not None and self.cluster is not None,
             "nodes": nodes,
         }

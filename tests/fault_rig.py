@@ -217,11 +217,18 @@ def wrong_reasons(
     if steady:
         if running != t.running:
             reasons.append(f"running {running}, truly {t.running} (held for {LAG_S:g} s)")
+        if desired != t.desired:
+            reasons.append(f"desired {desired}, truly {t.desired}")
         rows = {n["name"]: n for n in g["nodes"]}
         for name, state in t.states.items():
             row = rows.get(name)
-            if state == "down" and row is not None and row["counted"]:
-                reasons.append(f"{name} is down but counted")
+            if row is None:
+                continue
+            if state in ("down", "disconnected") and row["counted"]:
+                reasons.append(f"{name} is {state} but counted")
+            healthy = state == "ready" and name in t.on_engine
+            if healthy and row["online"] and not row["stale"] and not row["counted"]:
+                reasons.append(f"{name} is ready and talking but not counted")
     return reasons
 
 

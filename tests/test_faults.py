@@ -342,6 +342,9 @@ def test_node_removed_from_the_swarm(rig: Rig) -> None:
     leader = rig.swarm.leader()
     assert leader is not None
     node = next(n for n in reversed(rig.swarm.nodes) if n is not leader)
+    if leader_api(rig).inspect_node(node.node_id)["Spec"]["Role"] == "manager":
+        update_node(rig, node, Role="worker")  # a manager must be demoted to be removed
+        rig.until("a worker", lambda m: (row(m, node.name) or {}).get("role") == "worker", 30)
     with rig.scenario("node removed from the Swarm") as sc:
         removed = sc.change()
         node.client.swarm.leave(force=True)

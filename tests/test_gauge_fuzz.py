@@ -7,12 +7,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent.snapshot import cluster_snapshot
+from agent.swarm import ClusterNode, ClusterReading, ClusterService
 from gauge.view import ClusterView, Rejected
 from tests.helpers import clean_env
 from tests.peers.broker import Broker
@@ -195,3 +198,69 @@ def test_nodes_silent_past_forget_after_are_removed() -> None:
     assert [n["name"] for n in view.snapshot()["nodes"]] == ["pi-1", "pi-2", "pi-3"]
     now[0] += 601  # pi-1 silent for an hour
     assert [n["name"] for n in view.snapshot()["nodes"]] == ["pi-2", "pi-3"]
+
+
+def cluster_with(nodes: list[tuple[str, str]], publisher: str = "pi-1") -> bytes:
+    """A cluster state (schema 1) naming `nodes` as (name, Swarm state), sampled now."""
+    reading = ClusterReading(
+        nodes=tuple(
+            ClusterNode(
+                f"id-{n}",
+                n,
+                "manager" if n == publisher else "worker",
+                st,
+                "active",
+                n == publisher,
+                1,
+            )  # fmt: skip
+            for n, st in nodes
+        ),
+        services=(ClusterService("web", "replicated", len(nodes), len(nodes)),),
+    )
+    state = cluster_snapshot(
+        now=datetime.now(UTC), cluster=reading, capacity=8, publisher=publisher
+    )
+    return json.dumps(state).encode()
+
+
+def test_live_states_are_fresh_whatever_the_senders_clock_retained_ones_by_their_time() -> None:
+    """A Pi without a real-time clock, three hours behind, in a room without NTP."""
+    now = [100.0]
+    view = ClusterView("swarmgauge", stale_after_s=5, clock=lambda: now[0])
+    behind = node_payload("pi-1", 0.2, age_s=3 * 3600)
+    view.apply("swarmgauge/node/pi-1/state", behind, retained=True)
+    assert view.snapshot()["nodes"][0]["stale"]  # from the broker's store: judged by its time
+    view.apply("swarmgauge/node/pi-1/state", behind)  # live: sampled just now, by its clock
+    assert not view.snapshot()["nodes"][0]["stale"]
+    now[0] += 6
+    assert view.snapshot()["nodes"][0]["stale"]  # and silence still counts
+
+
+def test_swarms_word_on_a_down_node_outlives_the_totals() -> None:
+    now = [100.0]
+    view = ClusterView("swarmgauge", stale_after_s=5, clock=lambda: now[0])
+    view.apply("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True))
+    view.apply("swarmgauge/node/pi-3/state", node_payload("pi-3", 0.9))
+    view.apply("swarmgauge/cluster/state", cluster_with([("pi-1", "ready"), ("pi-3", "down")]))
+    first = view.snapshot()
+    assert first["nodes"][1]["down"] and not first["nodes"][1]["counted"]
+    assert first["totals_lost"] is False
+    view.apply("swarmgauge/node/pi-1/availability", b"offline")  # the leader's agent is gone
+    snap = view.snapshot()
+    assert snap["desired"] is None and snap["totals_lost"] is True
+    pi3 = snap["nodes"][1]
+    assert pi3["down"] and not pi3["counted"] and pi3["in_swarm"] is None
+    assert snap["strain"] is None  # pi-1 offline, pi-3 down: nothing counted, unknown
+
+
+def test_topic_names_with_a_line_end_and_big_clusters() -> None:
+    view = ClusterView("swarmgauge", stale_after_s=5)
+    for topic in ("swarmgauge/node/pi-1\n/state", "swarmgauge/node/pi-1\n/availability"):
+        try:
+            view.apply(topic, node_payload("pi-1\n", 0.2) if "state" in topic else b"online")
+        except Rejected:
+            continue
+        raise AssertionError(topic)
+    names = [(f"pi-{i}", "ready") for i in range(450)]  # over 64 KiB of cluster state
+    view.apply("swarmgauge/cluster/state", cluster_with(names, publisher="pi-0"))
+    assert view.cluster is not None and view.cluster.desired == 450

@@ -87,7 +87,9 @@ def test_half_sent_requests_cannot_stall_it(gauge: tuple[int, Path]) -> None:
     started = time.monotonic()
     status, _, body = get(port, "/api/cluster")
     took = time.monotonic() - started
-    print(f"\n{tried} half-sent requests ({len(held)} connected); /api/cluster then in {took:.3f} s")
+    print(
+        f"\n{tried} half-sent requests ({len(held)} connected); /api/cluster then in {took:.3f} s"
+    )
     assert status == 200 and body.startswith(b"{") and took < 1.0
     time.sleep(0.5)
     assert "Traceback" not in log.read_text()

@@ -4,11 +4,13 @@ through the proxy against the real test dockerd.)"""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -16,7 +18,16 @@ from agent.socket_proxy import SocketProxy, upstream_request
 from tests.peers.net import free_port, wait_until
 from tests.peers.recording_upstream import RecordingUpstream
 
-FILTERS = "filters=%7B%22label%22%3A%5B%22com.docker.swarm.task.id%22%5D%7D"
+
+def filters(**values: list[str]) -> str:
+    """filters=… as the agent's requests carry it (the SDK's JSON, URL-encoded)."""
+    return urlencode({"filters": json.dumps({k.replace("_", "-"): v for k, v in values.items()})})
+
+
+TASK = "com.docker.swarm.task.id"
+CONTAINERS = filters(label=[TASK], status=["running"])
+TASKS = filters(desired_state=["running"])
+EVENTS = filters(type=["container"], event=["start", "die"], label=[TASK])
 ALLOWED = [
     "/_ping",
     "/version",
@@ -24,9 +35,9 @@ ALLOWED = [
     "/v1.41/info",
     "/v1.41/nodes",
     "/v1.41/services?status=true",
-    f"/v1.41/tasks?{FILTERS}",
-    f"/v1.41/containers/json?{FILTERS}",
-    f"/v1.47/events?{FILTERS}",
+    f"/v1.41/tasks?{TASKS}",
+    f"/v1.41/containers/json?{CONTAINERS}",
+    f"/v1.47/events?{EVENTS}",
 ]
 LEAKING = [
     "/v1.41/containers/x/archive?path=/etc/shadow",
@@ -58,6 +69,17 @@ TRICKY_TARGETS = [
     "/v1.41/containers/json?filters={}",
     "*",
     "/INFO",
+    # allowed paths, parameters the agent never sends: what they would show
+    "/v1.41/containers/json?all=1",  # every container's command line
+    f"/v1.41/containers/json?{CONTAINERS}&limit=1",
+    "/v1.41/events?since=0",  # a replay of old events (exec commands)
+    f"/v1.41/events?{EVENTS}&until=9",
+    "/v1.41/services?status=false",
+    f"/v1.41/containers/json?{filters(label=['com.example.secret'])}",
+    f"/v1.41/tasks?{filters(node=['x'])}",
+    f"/v1.41/events?{filters(type=['container', 'exec'])}",
+    "/v1.41/tasks?filters=%5B%5D",
+    "/v1.41/tasks?filters=" + "%5B" * 600,
 ]
 SMUGGLED = [
     # a GET with a body that is another request
@@ -214,7 +236,7 @@ def test_events_stream_and_end_when_the_client_leaves(
     proxy: SocketProxy, upstream: RecordingUpstream
 ) -> None:
     with socket.create_connection(proxy.address, timeout=5) as s:
-        s.sendall(get(f"/v1.41/events?{FILTERS}"))
+        s.sendall(get(f"/v1.41/events?{EVENTS}"))
         got = b""
         while got.count(b"{}") < 3:  # the stream goes on
             chunk = s.recv(4096)
@@ -223,6 +245,18 @@ def test_events_stream_and_end_when_the_client_leaves(
         assert got.startswith(b"HTTP/1.1 200")
         assert upstream.open_streams == 1
     assert wait_until(lambda: upstream.open_streams == 0, 5)  # upstream closed, no leak
+
+
+def test_a_client_that_half_closes_still_gets_its_answer(
+    proxy: SocketProxy, upstream: RecordingUpstream
+) -> None:
+    with socket.create_connection(proxy.address, timeout=5) as s:
+        s.sendall(get("/v1.41/info"))
+        s.shutdown(socket.SHUT_WR)  # as nc -N or socat do
+        answer = b""
+        while chunk := s.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"OK")
 
 
 def test_bad_upstream_is_a_502(tmp_path: Path) -> None:

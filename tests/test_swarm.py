@@ -237,3 +237,16 @@ def test_socket_proxy_refuses_what_the_agent_does_not_need(proxy: LoopbackProxy)
     with socket.create_connection(proxy.address, timeout=5) as s:
         s.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
         assert s.recv(200).startswith(b"HTTP/1.1 200")
+
+
+def test_role_and_node_id_outlive_a_failed_read(swarm: Dockerd) -> None:
+    """Docker slow or its proxy gone: the node stays the Swarm node it was (the gauge maps
+    it by ID), with ok false and why; it never becomes role none, id null."""
+    with LoopbackProxy(str(swarm.socket)) as p:
+        sampler = SwarmSampler(connect_to(p.url), p.url, timeout_s=1)
+        good = sampler.read()
+    assert good.ok and good.node_id and good.role == "manager"
+    failed = sampler.read()  # the proxy is gone
+    assert not failed.ok and failed.error
+    assert (failed.role, failed.node_id, failed.tasks_running) == ("manager", good.node_id, 0)
+    assert not failed.leader
