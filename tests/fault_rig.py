@@ -3,9 +3,10 @@ gauge, and a poller that sets the gauge's /api/cluster beside the truth read fro
 engines at the same moments.
 
 Truth: a task is truly running when its container runs on an engine whose node Swarm
-does not mark down (a node `unknown` right after a failover is not down) and that is
-still in the Swarm. Desired: the sum of the services' DesiredTasks, from whichever
-manager answers; None while none does (no leader).
+does not mark down (a node `unknown` right after a failover is not down), that is
+still in the Swarm, and Swarm still wants the task running (not an orphan being
+stopped on a node back from a cut link). Desired: the sum of the services'
+DesiredTasks, from whichever manager answers; None while none does (no leader).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class TruthReader:
         self.swarm = swarm
         self._clients: dict[int, Any] = {}
         self._states: dict[str, str] = {}
+        self._wanted: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2 * len(swarm.nodes))
 
@@ -79,11 +81,13 @@ class TruthReader:
         if client is not None:
             client.close()
 
-    def _view(self, node: Node) -> tuple[dict[str, str], str | None, int] | None:
-        """(states, leader, desired) as this node's manager sees it; None if it cannot say."""
+    def _view(self, node: Node) -> tuple[dict[str, str], str | None, int, frozenset[str]] | None:
+        """(states, leader, desired, IDs of the tasks Swarm wants running) as this node's
+        manager sees it; None if it cannot say."""
         try:
             nodes = self._api(node).nodes()
             services = self._api(node).services(status=True)
+            tasks = self._api(node).tasks(filters={"desired-state": "running"})
         except Exception:
             self._drop(node)
             return None
@@ -94,9 +98,11 @@ class TruthReader:
             None,
         )  # fmt: skip
         desired = sum((s.get("ServiceStatus") or {}).get("DesiredTasks", 0) for s in services)
-        return states, leader, desired
+        wanted = frozenset(t["ID"] for t in tasks if t.get("DesiredState") == "running")
+        return states, leader, desired, wanted
 
-    def _count(self, node: Node) -> int | None:
+    def _count(self, node: Node) -> list[str] | None:
+        """The task IDs of the task containers running on this engine."""
         try:
             containers = self._api(node).containers(
                 filters={"label": TASK_LABEL, "status": "running"}
@@ -104,7 +110,7 @@ class TruthReader:
         except Exception:
             self._drop(node)
             return None
-        return len(containers)
+        return [c["Labels"][TASK_LABEL] for c in containers]
 
     def read(self) -> Truth:
         """Every engine asked at once, each call bounded: a leaderless manager that
@@ -116,14 +122,17 @@ class TruthReader:
         leader: str | None = None
         desired: int | None = None
         if answers:  # the one that knows a leader, where one does
-            states, leader, desired = max(answers, key=lambda a: a[1] is not None)
+            states, leader, desired, self._wanted = max(answers, key=lambda a: a[1] is not None)
             self._states = states
-        on_engine = {name: c for name, f in counts.items() if (c := f.result()) is not None}
+        ids = {name: c for name, f in counts.items() if (c := f.result()) is not None}
+        # truly running: its container runs, on a node not down, and Swarm still wants
+        # the task (an orphan on a node back from a cut link is being stopped)
         running = sum(
-            c
-            for name, c in on_engine.items()
+            sum(1 for i in c if i in self._wanted)
+            for name, c in ids.items()
             if self._states.get(name) not in (None, "down", "disconnected")
         )
+        on_engine = {name: len(c) for name, c in ids.items()}
         return Truth(running, desired, dict(self._states), leader, on_engine)
 
     def close(self) -> None:
