@@ -96,14 +96,16 @@ def positive_float(text: str) -> float:
     return value
 
 
-def number_between(low: float, high: float) -> Callable[[str], float]:
-    """A converter for a number from low to high."""
+def _between(
+    kind: Callable[[str], Any], what: str, low: float, high: float
+) -> Callable[[str], Any]:
+    """A converter: text read by `kind` (float or int), from low to high."""
 
-    def convert(text: str) -> float:
+    def convert(text: str) -> Any:
         try:
-            value = float(text)
+            value = kind(text.strip())
         except ValueError:
-            raise ValueError(f"must be a number from {low:g} to {high:g}") from None
+            raise ValueError(f"must be {what} from {low:g} to {high:g}") from None
         if not low <= value <= high:
             raise ValueError(f"must be from {low:g} to {high:g}")
         return value
@@ -111,19 +113,14 @@ def number_between(low: float, high: float) -> Callable[[str], float]:
     return convert
 
 
+def number_between(low: float, high: float) -> Callable[[str], float]:
+    """A converter for a number from low to high (NaN is not one)."""
+    return _between(float, "a number", low, high)
+
+
 def whole_between(low: int, high: int) -> Callable[[str], int]:
     """A converter for a whole number from low to high."""
-
-    def convert(text: str) -> int:
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise ValueError(f"must be a whole number from {low} to {high}") from None
-        if not low <= value <= high:
-            raise ValueError(f"must be from {low} to {high}")
-        return value
-
-    return convert
+    return _between(int, "a whole number", low, high)
 
 
 def fraction(text: str) -> float:
