@@ -80,20 +80,10 @@ def parse_options(
 
 def redact_userinfo(text: str) -> str:
     """text with the password of any scheme://user:password@ in it replaced by ***."""
-    return re.sub(r"(//[^/@]*?:)[^/]*@", r"\1***@", text)
+    return re.sub(r"(//[^:/@]*):.*@", r"\1:***@", text)  # greedy: up to the last @
 
 
 # --- converters: text -> value, ValueError with a short reason ------------------------
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError("must be a number") from None
-    if not value > 0 or value == float("inf"):
-        raise ValueError("must be greater than 0")
-    return value
 
 
 def _between(
@@ -132,19 +122,6 @@ def fraction(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError("must be from 0 to 1")
     return value
-
-
-def whole_at_least(minimum: int) -> Callable[[str], int]:
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"must be a whole number ≥ {minimum}") from None
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum}")
-        return value
-
-    return convert
 
 
 def one_of(*choices: str) -> Callable[[str], str]:

@@ -209,6 +209,7 @@ def test_flags_out_of_range_and_bad_password_files_are_one_line_without_the_pass
         (["--prefix", "a b"], {}, "--prefix"),
         (["--broker", f"mqtt://pi:{SECRET}@host:99999"], {}, "--broker"),
         (["--broker", f"mqtt://pi:{SECRET}@host:port"], {}, "--broker"),
+        (["--broker", f"mqtt://pi:{SECRET}/x@host:99999"], {}, "--broker"),  # '/' in it
         ([], {"SWARMGAUGE_BROKER": f"mqtts://pi:{SECRET}@host:0"}, "SWARMGAUGE_BROKER"),
         ([], {"SWARMGAUGE_BROKER": f"ftp://pi:{SECRET}@host"}, "SWARMGAUGE_BROKER"),
         (["--broker", "mqtt://pi@host", "--broker-password-file", "/dev/zero"], {}, "over 4096"),
