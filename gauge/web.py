@@ -83,7 +83,7 @@ def content_security_policy(page: bytes) -> str:
 
 
 def _handler(
-    latest: Latest, page: bytes, hosts: frozenset[str] | None, sse: threading.BoundedSemaphore
+    latest: Latest, page: bytes, sse: threading.BoundedSemaphore
 ) -> type[BaseHTTPRequestHandler]:
     csp = content_security_policy(page)
 
@@ -113,6 +113,7 @@ def _handler(
             self.wfile.write(body)
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            hosts = self.server.hosts  # type: ignore[attr-defined]
             if hosts is not None and self.headers.get("Host", "").lower() not in hosts:
                 # bound to loopback: a page of another name is DNS rebinding, not a user
                 self._send(421, "text/plain", b"unknown host\n")
@@ -165,6 +166,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.hosts: frozenset[str] | None = None  # Host names accepted; None: any
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
@@ -205,11 +207,9 @@ class WebView:
         page = files("gauge").joinpath("page.html").read_bytes()
         self.latest = latest
         sse = threading.BoundedSemaphore(MAX_SSE_CLIENTS)
-        self.server = _Server((host, port), _handler(latest, page, None, sse))
-        bound_port = self.server.server_address[1]
-        self.server.RequestHandlerClass = _handler(
-            latest, page, allowed_hosts(host, bound_port), sse
-        )
+        self.server = _Server((host, port), _handler(latest, page, sse))
+        # the Host names it answers to need the port it got (port 0: any free one)
+        self.server.hosts = allowed_hosts(host, self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, name="web", daemon=True)
 
     @property
