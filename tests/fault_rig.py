@@ -217,8 +217,18 @@ def wrong_reasons(
         return reasons
     if running is not None and running > t.running:
         reasons.append(f"running {running} > truly running {t.running}")
-    if strain is not None and strain >= 0.9 and t.desired and t.running >= t.desired:
-        reasons.append(f"strain {strain} while every desired task runs")
+    # A false alarm is one the task totals make: the three nodes here share one host,
+    # whose CPU may truly be busy, so the nodes' own strain is left out of it.
+    own = [n["strain"] for n in g["nodes"] if n["counted"]]
+    own_mean = sum(own) / len(own) if own else 0.0
+    if (
+        strain is not None
+        and strain >= 0.9
+        and own_mean < 0.9
+        and t.desired
+        and t.running >= t.desired
+    ):
+        reasons.append(f"strain {strain} (nodes {own_mean:.2f}) while every desired task runs")
     # where the truth has held still for LAG_S with a leader, the gauge must match it
     steady = t.leader is not None and held(
         history, m, lambda h: (h.truth.running, h.truth.leader, h.truth.states)
@@ -356,11 +366,6 @@ class Rig:
             except Exception:
                 gauge = None
             self.moments.append(Moment(at, gauge, self.truth.read()))
-
-    def api(self) -> dict[str, Any]:
-        url = f"http://127.0.0.1:{self.http_port}/api/cluster"
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return json.loads(r.read())  # type: ignore[no-any-return]
 
     def latest(self) -> Moment:
         n = len(self.moments)

@@ -29,6 +29,7 @@ from tests.fault_rig import (
     TABLE_HEAD,
     Moment,
     Rig,
+    Scenario,
 )
 from tests.peers.dockerd import DockerdUnavailable, create_service, scale_service
 from tests.peers.net import wait_until
@@ -102,6 +103,23 @@ def update_node(rig: Rig, node: Node, **spec: str) -> None:
 def settle(rig: Rig, seconds: float = LAG_S + 1) -> None:
     """Let the gauge be watched for a while in the new steady state."""
     time.sleep(seconds)
+
+
+def swarm_says(rig: Rig, name: str, state: str, timeout_s: float = 60) -> float:
+    """Seconds until the Swarm's managers show node `name` in `state`."""
+    return rig.until(
+        f"Swarm: {name} {state}", lambda m: m.truth.states.get(name) == state, timeout_s
+    )
+
+
+def counted_again(rig: Rig, sc: Scenario, changed_at: float, name: str) -> None:
+    """A node coming back: Swarm shows it ready (the change has settled then), and the
+    gauge counts it again and agrees with the truth."""
+    swarm_says(rig, name, "ready")
+    sc.settled_at(changed_at, time.time())
+    rig.until(f"{name} counted again", lambda m: right(m) and (row(m, name) or {})
+              .get("counted") is True, 60)  # fmt: skip
+    settle(rig)
 
 
 def verdict_of(rig: Rig) -> str:
@@ -218,8 +236,7 @@ def test_worker_dockerd_stopped_and_restarted(rig: Rig) -> None:
     with rig.scenario("worker's dockerd stopped, restarted") as sc:
         stopped = sc.fault(LAG_S)
         rig.swarm.stop_dockerd(node)
-        sc.detected_s = rig.until("Swarm: sgt3 down", lambda m: m.truth.states.get("sgt3")
-                                  == "down", 60)  # fmt: skip
+        sc.detected_s = swarm_says(rig, "sgt3", "down")
         sc.extend_grace(stopped, time.time())
         rig.until("rescheduled, gauge agrees", lambda m: right(m) and m.truth.running
                   == m.truth.desired, 60)  # fmt: skip
@@ -227,11 +244,7 @@ def test_worker_dockerd_stopped_and_restarted(rig: Rig) -> None:
         settle(rig)
         started = sc.change()
         rig.swarm.start_dockerd(node)
-        rig.until("Swarm: sgt3 ready", lambda m: m.truth.states.get("sgt3") == "ready", 60)
-        sc.settled_at(started, time.time())
-        rig.until("sgt3 counted again", lambda m: right(m) and (row(m, "sgt3") or {})
-                  .get("counted") is True, 60)  # fmt: skip
-        settle(rig)
+        counted_again(rig, sc, started, "sgt3")
     assert_truthful(rig)
 
 
@@ -241,8 +254,7 @@ def test_worker_link_cut_for_20_s(rig: Rig) -> None:
         cut = sc.fault(LAG_S)
         rig.swarm.cut(node)
         try:
-            sc.detected_s = rig.until("Swarm: sgt2 down", lambda m: m.truth.states.get("sgt2")
-                                      == "down", 60)  # fmt: skip
+            sc.detected_s = swarm_says(rig, "sgt2", "down")
             sc.extend_grace(cut, time.time())
             rig.until("shown down, not counted", lambda m: (row(m, "sgt2") or {})
                       .get("down") is True, 30)  # fmt: skip
@@ -254,11 +266,7 @@ def test_worker_link_cut_for_20_s(rig: Rig) -> None:
         finally:
             mended = sc.change()
             rig.swarm.mend(node)
-        rig.until("Swarm: sgt2 ready", lambda m: m.truth.states.get("sgt2") == "ready", 60)
-        sc.settled_at(mended, time.time())
-        rig.until("sgt2 counted, all right", lambda m: right(m) and (row(m, "sgt2") or {})
-                  .get("counted") is True, 60)  # fmt: skip
-        settle(rig)
+        counted_again(rig, sc, mended, "sgt2")
     assert_truthful(rig)
 
 
@@ -307,7 +315,7 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
                                   old.name), 90)  # fmt: skip
         elected_at = time.time() - POLL_S  # seen within a poll of it happening
         new = rig.latest().truth.leader
-        rig.until(f"Swarm: {old.name} down", lambda m: m.truth.states.get(old.name) == "down", 90)
+        swarm_says(rig, old.name, "down", 90)
         sc.extend_grace(stopped, time.time())
         sc.notes.append(f"{old.name} down {time.time() - stopped:.1f} s after the stop")
         rig.until("gauge right", lambda m: right(m) and m.truth.running == m.truth.desired, 60)
@@ -322,7 +330,7 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
         settle(rig)
         restarted = sc.change()
         rig.swarm.start_dockerd(old)
-        rig.until(f"{old.name} ready", lambda m: m.truth.states.get(old.name) == "ready", 90)
+        swarm_says(rig, old.name, "ready", 90)
         sc.settled_at(restarted, time.time())
         rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
                   60)  # fmt: skip
@@ -348,8 +356,7 @@ def test_node_removed_from_the_swarm(rig: Rig) -> None:
     with rig.scenario("node removed from the Swarm") as sc:
         removed = sc.change()
         node.client.swarm.leave(force=True)
-        rig.until(f"Swarm: {node.name} down", lambda m: m.truth.states.get(node.name) == "down",
-                  60)  # fmt: skip
+        swarm_says(rig, node.name, "down")
         leader.client.api.remove_node(node.node_id, force=True)
         sc.detected_s = rig.until("gone from the node list", lambda m: node.name not in
                                   m.truth.states, 30)  # fmt: skip
