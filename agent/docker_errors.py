@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import docker.errors
 
+from agent.docker_http import DockerApiError
 from agent.errors import SwarmgaugeError
 
 
@@ -29,6 +30,11 @@ def _socket_path(base_url: str) -> str:
         if base_url.startswith(scheme):
             return base_url[len(scheme) :]
     return base_url
+
+
+def dockerd_answers(exc: BaseException) -> bool:
+    """Whether dockerd is there despite exc: it answered with an error, or was slow."""
+    return any(isinstance(e, (DockerApiError, TimeoutError)) for e in _causes(exc))
 
 
 def describe_docker_error(exc: BaseException, base_url: str, timeout_s: float) -> str:

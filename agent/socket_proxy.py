@@ -41,11 +41,13 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote_plus
 
 import h11
 
 log = logging.getLogger("agent.socket_proxy")
+DOCKER_SOCKET = "/var/run/docker.sock"
 
 MAX_HEAD = 8 * 1024
 MAX_CONNECTIONS = 32
@@ -171,7 +173,7 @@ class SocketProxy:
     def __init__(
         self,
         listen: str,
-        upstream: str = "/var/run/docker.sock",
+        upstream: str = DOCKER_SOCKET,
         max_connections: int = MAX_CONNECTIONS,
         head_timeout_s: float = HEAD_TIMEOUT_S,
     ) -> None:
@@ -196,7 +198,7 @@ class SocketProxy:
         self.address = self._listener.getsockname()
         self._thread = threading.Thread(target=self._accept, name="proxy-accept", daemon=True)
 
-    def start(self) -> SocketProxy:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -209,7 +211,7 @@ class SocketProxy:
         self._listener.close()
         self._thread.join(timeout=2)
 
-    def __enter__(self) -> SocketProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
@@ -342,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        proxy = SocketProxy(*args).start()
+        upstream = args[1] if len(args) == 2 else DOCKER_SOCKET
+        proxy = SocketProxy(args[0], upstream).start()
     except (OSError, ValueError) as exc:
         print(f"socket_proxy: cannot listen on {args[0]}: {exc}", file=sys.stderr)
         return 2

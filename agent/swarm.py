@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from docker.utils import version_gte
 
-from agent.docker_errors import describe_docker_error
+from agent.docker_errors import describe_docker_error, dockerd_answers
 from agent.docker_http import DockerApiError, DockerHttp
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,7 @@ class SwarmSampler:
                 self._info = None  # e.g. demoted since /info was read: read it again, once
                 reading = self._read(self._api)
         except Exception as exc:  # the SDK raises many kinds; all mean "not readable now"
+            tasks = self._engine_tasks(exc)
             self.close()
             # Role and node ID as last read: not knowing is no reason to forget them
             # (the gauge maps this node to Swarm's word on it by its ID).
@@ -265,11 +266,23 @@ class SwarmSampler:
                 role=last.role if last else "none",
                 node_id=last.node_id if last else None,
                 hostname=last.hostname if last else None,
+                tasks_by_service=tasks,
             )
         else:
             self._last_known = reading if reading.node_id is not None else None
         self._log_change(reading)
         return reading
+
+    def _engine_tasks(self, exc: Exception) -> dict[str, int]:
+        """The engine's own task containers, where dockerd answers but a Swarm call did
+        not (a restarted manager's /info waits on Raft for seconds): never 0 tasks it
+        did not count. Not tried where dockerd is gone or refused the connection."""
+        if self._api is None or not dockerd_answers(exc):
+            return {}
+        try:
+            return engine_tasks(self._api)
+        except Exception:
+            return {}
 
     def close(self) -> None:
         if self._api is not None:
@@ -315,10 +328,7 @@ class SwarmSampler:
         return self._read_local(api, base)
 
     def _read_local(self, api: DockerHttp, base: SwarmReading) -> SwarmReading:
-        containers = api.get(
-            "/containers/json", filters=_filters(label=TASK_LABEL, status="running")
-        )
-        return replace(base, tasks_by_service=local_tasks(containers))
+        return replace(base, tasks_by_service=engine_tasks(api))
 
     def _read_as_manager(self, api: DockerHttp, info: SwarmReading) -> SwarmReading | None:
         """The cluster view where this node is a manager now; None where it is a worker.
@@ -382,6 +392,13 @@ def no_leader(why: object) -> str:
     """The one line a manager says while its Raft store does not answer."""
     text = str(why).splitlines()[0] if str(why) else type(why).__name__
     return f"no Swarm leader (an election, or quorum lost): {text}"[:300]
+
+
+def engine_tasks(api: DockerHttp) -> dict[str, int]:
+    """The Swarm task containers running on this engine, by service."""
+    return local_tasks(
+        api.get("/containers/json", filters=_filters(label=TASK_LABEL, status="running"))
+    )
 
 
 def read_services_and_tasks(api: DockerHttp) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -250,3 +252,31 @@ def test_role_and_node_id_outlive_a_failed_read(swarm: Dockerd) -> None:
     assert not failed.ok and failed.error
     assert (failed.role, failed.node_id, failed.tasks_running) == ("manager", good.node_id, 0)
     assert not failed.leader
+
+
+class StallingProxy(LoopbackProxy):
+    """The real dockerd behind a proxy that lets one path hang unanswered, as a restarted
+    manager's /info does while it waits on Raft (seen for 2-4 s in the fault suite)."""
+
+    def __init__(self, unix_path: str, stall: str) -> None:
+        super().__init__(unix_path)
+        self.stall = stall.encode()
+
+    def _relay(self, client: socket.socket, request: bytes, streaming: bool) -> None:
+        if request.split(b" ", 2)[1].split(b"?")[0].endswith(self.stall):
+            time.sleep(3)  # longer than the sampler's timeout; then nothing
+            client.close()
+            return
+        super()._relay(client, request, streaming)
+
+
+def test_engine_tasks_still_count_while_info_hangs(swarm: Dockerd) -> None:
+    """A Swarm call that times out while the engine answers: the reading says why, and
+    its tasks are the engine's own containers, never 0 it did not count."""
+    create_service(swarm.client, "counted", ["sleep", "3600"], replicas=2)
+    assert wait_for_running(swarm.client, "counted", 2)
+    with StallingProxy(str(swarm.socket), "/info") as p:
+        reading = SwarmSampler(connect_to(p.url), p.url, timeout_s=1).read()
+        assert p.paths()[-1] == "containers/json"
+    assert not reading.ok and reading.error and "did not answer within 1 s" in reading.error
+    assert reading.tasks_by_service == {"counted": 2}
