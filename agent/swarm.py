@@ -359,9 +359,11 @@ class SwarmSampler:
                     return None
                 if any(w in text.lower() for w in LEFT_WORDS):
                     raise  # left the Swarm: read() reads /info again, once
-                # "Manager is being prepared": promoted, or restarted, and not yet in
-                # touch with the others. Its own engine's tasks still count.
+                # "Manager is being prepared": a manager (promoted, or restarted) not
+                # yet in touch with the others. Its own engine's tasks still count.
                 self._info = None
+                why = f"a manager not yet in touch with the Swarm: {text}"[:300]
+                return self._read_local(api, replace(info, role="manager", ok=False, error=why))
             if exc.status < 500 or not any(w in text.lower() for w in NO_LEADER_WORDS):
                 # not the Swarm's store speaking: a proxy that refused, or one that is full
                 if info.role == "worker":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -254,20 +255,25 @@ def test_role_and_node_id_outlive_a_failed_read(swarm: Dockerd) -> None:
     assert not failed.leader
 
 
-class StallingProxy(LoopbackProxy):
-    """The real dockerd behind a proxy that lets one path hang unanswered, as a restarted
-    manager's /info does while it waits on Raft (seen for 2-4 s in the fault suite)."""
+class FaultyProxy(LoopbackProxy):
+    """The real dockerd behind a proxy that fails one path: it hangs unanswered, as a
+    restarted manager's /info does while it waits on Raft (2-7 s in the fault suite), or
+    it gets dockerd's own words for a state too brief to catch on purpose."""
 
-    def __init__(self, unix_path: str, stall: str) -> None:
+    def __init__(self, unix_path: str, path: str, answer: bytes | None = None) -> None:
         super().__init__(unix_path)
-        self.stall = stall.encode()
+        self.path = path.encode()
+        self.answer = answer
 
     def _relay(self, client: socket.socket, request: bytes, streaming: bool) -> None:
-        if request.split(b" ", 2)[1].split(b"?")[0].endswith(self.stall):
-            time.sleep(3)  # longer than the sampler's timeout; then nothing
-            client.close()
+        if not request.split(b" ", 2)[1].split(b"?")[0].endswith(self.path):
+            super()._relay(client, request, streaming)
             return
-        super()._relay(client, request, streaming)
+        if self.answer is None:
+            time.sleep(3)  # longer than the sampler's timeout; then nothing
+        else:
+            client.sendall(self.answer)
+        client.close()
 
 
 def test_engine_tasks_still_count_while_info_hangs(swarm: Dockerd) -> None:
@@ -275,8 +281,32 @@ def test_engine_tasks_still_count_while_info_hangs(swarm: Dockerd) -> None:
     its tasks are the engine's own containers, never 0 it did not count."""
     create_service(swarm.client, "counted", ["sleep", "3600"], replicas=2)
     assert wait_for_running(swarm.client, "counted", 2)
-    with StallingProxy(str(swarm.socket), "/info") as p:
+    with FaultyProxy(str(swarm.socket), "/info") as p:
         reading = SwarmSampler(connect_to(p.url), p.url, timeout_s=1).read()
         assert p.paths()[-1] == "containers/json"
     assert not reading.ok and reading.error and "did not answer within 1 s" in reading.error
     assert reading.tasks_by_service == {"counted": 2}
+
+
+PREPARING = (
+    "This node is not a swarm manager. Manager is being prepared or has trouble "
+    "connecting to the cluster."
+)  # dockerd's words (daemon/cluster/errors.go) for a manager whose Raft is not up yet
+
+
+def test_a_manager_being_prepared_stays_a_manager(swarm: Dockerd) -> None:
+    """A restarted manager's /nodes refuses for seconds: it is still a manager, with
+    its own engine's tasks, not a worker (seen for 5 s after a leader's restart)."""
+    create_service(swarm.client, "kept", ["sleep", "3600"], replicas=1)
+    assert wait_for_running(swarm.client, "kept", 1)
+    body = json.dumps({"message": PREPARING}).encode()
+    answer = (
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    with FaultyProxy(str(swarm.socket), "/nodes", answer) as p:
+        reading = SwarmSampler(connect_to(p.url), p.url, timeout_s=5, cluster="leader").read()
+    assert (reading.ok, reading.role, reading.leader) == (False, "manager", False)
+    assert reading.error is not None and "not yet in touch" in reading.error
+    assert reading.tasks_by_service == {"kept": 1} and reading.cluster is None
