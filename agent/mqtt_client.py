@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import ssl
 from dataclasses import dataclass
@@ -40,6 +41,21 @@ def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:
     return f"cannot reach broker at {where}"
 
 
+REFUSED_LOGIN = ("Not authorized", "Bad user name or password")
+
+
+def describe_refusal(reason: object, broker: BrokerUrl) -> str:
+    """One line for a broker that answered CONNECT with a refusal."""
+    line = f"broker {broker} refused the connection: {reason}"
+    if str(reason) in REFUSED_LOGIN:
+        line += (
+            f" (as {broker.username or 'anonymous'}: check the user and password; in the"
+            " stack, a Pi that joined after the deploy needs the stack deployed again with"
+            " SWARMGAUGE_NODES)"
+        )
+    return line
+
+
 MAX_PASSWORD_FILE = 4096
 
 
@@ -66,6 +82,12 @@ def read_password_file(path: str) -> str:
     if any(c in text for c in "\r\n\0"):
         raise ConfigError(f"{where}: more than one line")
     return text
+
+
+def client_id(kind: str, name: str) -> str:
+    """swarmgauge-<kind>-<name>-<8 random hex digits>: the random part keeps anyone who
+    can log in to the broker from naming this client and taking its connection over."""
+    return f"swarmgauge-{kind}-{name}-{secrets.token_hex(4)}"
 
 
 def new_client(

@@ -18,7 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from agent.broker_url import BrokerUrl
-from agent.mqtt_client import TlsFiles, describe_connect_error, new_client
+from agent.mqtt_client import TlsFiles, describe_connect_error, describe_refusal, new_client
 from agent.topics import OFFLINE, ONLINE, Topics
 
 log = logging.getLogger("agent.mqtt")
@@ -138,7 +138,7 @@ class Publisher:
     ) -> None:
         if reason.is_failure:
             with self._lock:
-                self._say(f"broker {self._broker} refused the connection: {reason}")
+                self._say(describe_refusal(reason, self._broker))
             return
         with self._lock:
             client.drop_out_messages()  # whatever was in flight is stale now
@@ -148,6 +148,7 @@ class Publisher:
             self._publish(self._topics.availability, ONLINE)
             self._send_discovery()
             self._send_state()
+            client.subscribe(self._topics.availability, qos=1)
             if self._discovery_prefix:
                 client.subscribe(f"{self._discovery_prefix}/status", qos=1)
 
@@ -165,6 +166,14 @@ class Publisher:
                 self._say(f"lost the connection to {self._broker} ({reason})")
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self._topics.availability:
+            # the will of this node's earlier connection, handed over late (a Pi that
+            # rebooted before the broker's keepalive ran out): this agent is still here
+            if msg.payload == OFFLINE.encode():
+                with self._lock:
+                    if self._connected and not self._closed:
+                        self._publish(self._topics.availability, ONLINE)
+            return
         # Home Assistant says "online" when it (re)starts: announce the sensors again
         if msg.payload.strip() == b"online":
             with self._lock:

@@ -22,6 +22,7 @@ from agent.events import ContainerEvents
 from agent.frames import frame_for, strain_band
 from agent.heartbeat import Heartbeat, stuck_after
 from agent.host import HostSampler
+from agent.mqtt_client import client_id
 from agent.publisher import Publisher
 from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
 from agent.topics import Topics, discovery_messages
@@ -50,7 +51,7 @@ def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
     return Publisher(
         mqtt.broker,
         Topics(mqtt.prefix, node),
-        client_id=f"swarmgauge-agent-{node}",
+        client_id=client_id("agent", node),
         keepalive_s=mqtt.keepalive_s,
         tls=mqtt.tls,
         reconnect_max_s=max(1, min(30, round(config.interval_s))),

@@ -18,7 +18,12 @@ import paho.mqtt.client as mqtt
 from agent.display import open_display
 from agent.errors import ConfigError
 from agent.heartbeat import Heartbeat
-from agent.mqtt_client import describe_connect_error, new_client
+from agent.mqtt_client import (
+    client_id,
+    describe_connect_error,
+    describe_refusal,
+    new_client,
+)
 from gauge.config import GaugeConfig
 from gauge.outputs import TICK_S, Needle, Outputs
 from gauge.view import ClusterView, Rejected
@@ -155,7 +160,7 @@ def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
         return None
     client = new_client(
         broker,
-        f"swarmgauge-gauge-{socket.gethostname()}",
+        client_id("gauge", socket.gethostname()),
         mqtt_settings.tls,
         reconnect_max_s=RECONNECT_MAX_S,
     )
@@ -168,7 +173,7 @@ def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
 
     def on_connect(c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
-            say(f"broker {broker} refused the connection: {reason}")
+            say(describe_refusal(reason, broker))
             return
         say(None)
         log.info("MQTT: connected to %s, following %s/#", broker, mqtt_settings.prefix)

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Self
 
 from tests.peers.net import free_port, wait_for_port
 
@@ -65,12 +66,19 @@ class Broker:
         amqtt = Path(sys.executable).with_name("amqtt")
         return [str(amqtt), "-c", str(conf)]
 
-    def start(self) -> Broker:
+    def _env(self) -> dict[str, str] | None:
+        return None  # ours
+
+    def start(self) -> Self:
         if self.proc is not None and self.proc.poll() is None:
             return self
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            self._command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            self._command(),
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         if not wait_for_port(self.port, timeout_s=15):
@@ -97,7 +105,7 @@ class Broker:
         except OSError:
             return ""
 
-    def __enter__(self) -> Broker:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:

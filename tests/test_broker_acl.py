@@ -1,0 +1,193 @@
+"""The stack's secure broker (workshop/broker-start) on a real mosquitto: who may
+connect, who may write where, and that an agent's connection cannot be taken over."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from gauge.config import load_gauge_config
+from gauge.runner import GaugeApp
+from tests.helpers import AgentProcess, clean_env
+from tests.mqtt_watch import Watcher, topic_is
+from tests.peers.net import free_port, wait_until
+from tests.peers.stack_broker import PASSWORDS, StackBroker
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None,
+    reason="needs mosquitto and mosquitto_passwd (the stack's broker)",
+)
+NODES = ["pi-1", "pi-2"]
+VIEWER = ("viewer", PASSWORDS["viewer"])
+
+
+@pytest.fixture
+def stack_broker(tmp_path: Path) -> Iterator[StackBroker]:
+    with StackBroker(tmp_path, NODES) as b:
+        yield b
+
+
+def connack(broker: StackBroker, auth: tuple[str, str] | None, client_id: str = "probe") -> str:
+    """What the broker says to a CONNECT: 'Success' or why not."""
+    said: list[str] = []
+    done = threading.Event()
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    if auth is not None:
+        c.username_pw_set(*auth)
+
+    def on_connect(_c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        said.append(str(reason))
+        done.set()
+
+    c.on_connect = on_connect
+    c.connect(broker.host, broker.port)
+    c.loop_start()
+    try:
+        done.wait(5)
+    finally:
+        c.disconnect()
+        c.loop_stop()
+    return said[0] if said else "no answer"
+
+
+def node_agent(broker: StackBroker, node: str, log: Path) -> AgentProcess:
+    """An agent for `node` that logs in as the stack's agents do (not yet started)."""
+    return AgentProcess(
+        [
+            "--broker",
+            broker.url_for(node),
+            "--node-name",
+            node,
+            "--docker-host",
+            "none",
+            "--interval",
+            "1",
+            "--keepalive",
+            "5",
+        ],  # fmt: skip
+        log,
+        env=clean_env(SWARMGAUGE_BROKER_PASSWORD_FILE=str(broker.password_file(node))),
+    )
+
+
+def test_who_may_connect(stack_broker: StackBroker) -> None:
+    assert connack(stack_broker, None) == "Not authorized"
+    assert connack(stack_broker, ("pi-1", "wrong")) == "Not authorized"
+    assert connack(stack_broker, ("pi-9", PASSWORDS["agent"])) == "Not authorized"  # not a node
+    assert connack(stack_broker, ("pi-1", PASSWORDS["agent"])) == "Success"
+    assert connack(stack_broker, VIEWER) == "Success"
+    assert connack(stack_broker, ("gauge", PASSWORDS["gauge"])) == "Success"
+
+
+def test_agents_write_only_their_own_topics_and_everyone_reads(
+    stack_broker: StackBroker, tmp_path: Path
+) -> None:
+    with (
+        node_agent(stack_broker, "pi-1", tmp_path / "pi-1.log") as agent,
+        Watcher(stack_broker.host, stack_broker.port, "#", "viewer-1", auth=VIEWER) as viewer,
+    ):
+        state = viewer.wait_for(topic_is("swarmgauge/node/pi-1/state"), 15)
+        assert state is not None, agent.log()
+        discovery = viewer.wait_for(
+            lambda m: m.topic.startswith("homeassistant/sensor/swarmgauge_pi-1/"), 5
+        )
+        assert discovery is not None and json.loads(discovery.payload)["state_topic"]
+        # pi-1's user forges pi-2; a viewer forges pi-1 and the cluster: none arrives
+        forger = Watcher(stack_broker.host, stack_broker.port, "x", "forger",
+                         auth=("pi-1", PASSWORDS["agent"]))  # fmt: skip
+        with forger:
+            forger.publish("swarmgauge/node/pi-2/state", b"forged", retain=True)
+            forger.publish("homeassistant/sensor/swarmgauge_pi-2/cpu/config", b"{}", retain=True)
+        viewer.publish("swarmgauge/node/pi-1/availability", b"offline", retain=True)
+        viewer.publish("swarmgauge/cluster/state", b'{"forged":1}', retain=True)
+        viewer.publish("swarmgauge/node/pi-1/state", b"forged", retain=True)
+        time.sleep(1.5)
+        assert not [m for m in viewer.messages if b"forged" in m.payload or b"{}" == m.payload]
+        assert not viewer.on("swarmgauge/node/pi-2/state")
+        assert b"offline" not in [m.payload for m in viewer.on("swarmgauge/node/pi-1/availability")]
+    # a late subscriber finds nothing forged retained either
+    with Watcher(stack_broker.host, stack_broker.port, "#", "viewer-2", auth=VIEWER) as late:
+        assert late.wait_for(topic_is("swarmgauge/node/pi-1/availability"), 5)
+        time.sleep(0.5)
+        assert not [m for m in late.messages if b"forged" in m.payload]
+
+
+def test_the_gauge_logs_in_and_sees_every_node(stack_broker: StackBroker, tmp_path: Path) -> None:
+    args = ["--broker", stack_broker.url_for("gauge"), "--http", f"127.0.0.1:{free_port()}",
+            "--broker-password-file", str(stack_broker.password_file("gauge"))]  # fmt: skip
+    app = GaugeApp(load_gauge_config(args, {}))
+    app.start()
+    try:
+        with (
+            node_agent(stack_broker, "pi-1", tmp_path / "pi-1.log"),
+            node_agent(stack_broker, "pi-2", tmp_path / "pi-2.log"),
+        ):
+            assert app.web is not None
+            url = app.web.url + "api/cluster"
+
+            def online() -> list[str]:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    nodes = json.loads(r.read())["nodes"]
+                return sorted(n["name"] for n in nodes if n["online"] and not n["stale"])
+
+            assert wait_until(lambda: online() == NODES, 20), online()
+    finally:
+        app.close()
+
+
+def test_an_agents_connection_cannot_be_taken_over(
+    stack_broker: StackBroker, tmp_path: Path
+) -> None:
+    """A viewer (any holder of a password) connecting with the id the agent used to
+    have, or with the node's name, does not throw the agent off: its id has a random
+    part. And a late 'offline' (the will of the node's earlier connection, handed over
+    after a quick reboot) is answered with 'online' at once."""
+    with (
+        node_agent(stack_broker, "pi-1", tmp_path / "pi-1.log") as agent,
+        Watcher(
+            stack_broker.host, stack_broker.port, "swarmgauge/node/pi-1/#", "w", auth=VIEWER
+        ) as watch,  # fmt: skip
+    ):
+        assert watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"online"), 15)
+        for guess in ("swarmgauge-agent-pi-1", "pi-1", "swarmgauge-agent-pi-1-00000000"):
+            assert connack(stack_broker, VIEWER, client_id=guess) == "Success"
+        seen = len(watch.messages)
+        time.sleep(2.5)
+        assert "lost the connection" not in agent.log()
+        assert watch.wait_for(topic_is("swarmgauge/node/pi-1/state"), 2, seen)
+
+        with Watcher(stack_broker.host, stack_broker.port, "x", "old-self",
+                     auth=("pi-1", PASSWORDS["agent"])) as old:  # fmt: skip
+            seen = len(watch.messages)
+            old.publish("swarmgauge/node/pi-1/availability", b"offline", retain=True)
+        assert watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"offline"), 5, seen)
+        back = watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"online"), 5, seen)
+        assert back is not None, agent.log()
+
+
+def test_a_node_that_is_not_listed_is_told_why(stack_broker: StackBroker, tmp_path: Path) -> None:
+    with node_agent(stack_broker, "pi-9", tmp_path / "pi-9.log") as agent:
+        assert wait_until(lambda: "refused" in agent.log(), 10), agent.log()
+        time.sleep(2.5)
+        assert agent.alive()
+    lines = [line for line in agent.log().splitlines() if "refused" in line]
+    assert len(lines) == 1 and "SWARMGAUGE_NODES" in lines[0], lines
+    assert PASSWORDS["agent"] not in agent.log()
+
+
+def test_the_open_variant_lets_anyone_in_and_says_so(tmp_path: Path) -> None:
+    with StackBroker(tmp_path, NODES, open_=True) as b:
+        assert connack(b, None) == "Success"
+        assert wait_until(lambda: "OPEN" in b.log_tail(), 5)
+        with node_agent(b, "pi-1", tmp_path / "pi-1.log") as agent:  # its password: ignored
+            with Watcher(b.host, b.port, "swarmgauge/#", "anon") as watch:
+                assert watch.wait_for(topic_is("swarmgauge/node/pi-1/state"), 15), agent.log()
