@@ -7,7 +7,7 @@ is Docker's socket (default /var/run/docker.sock). The Swarm stack runs it on ev
 node beside the agent, sharing a node-local volume, so a compromised agent container
 can read only what the agent reads: node, service and task lists (service specs,
 environment included: keep secrets in Docker secrets), its own task containers'
-labels, and their start/die events (see workshop/stack.socket-proxy.yml).
+labels, and their start/die events (see workshop/stack.yml).
 
 GET alone is no policy: archives, exports, logs and a manager's join tokens are GETs.
 What passes (the ALLOWED table): GET or HEAD of /_ping, /version, /info, /nodes,

@@ -25,12 +25,17 @@ def docker_cli() -> str:
     return cli
 
 
-@pytest.mark.parametrize("stack", ["stack.yml", "stack.socket-proxy.yml"])
+@pytest.mark.parametrize("variant", ["locked", "open"])
 def test_stack_deploys_and_the_agent_reaches_the_broker(
-    swarm: Dockerd, image: str, stack: str
+    swarm: Dockerd, image: str, variant: str, tmp_path: Path
 ) -> None:
+    """The stack as the README deploys it: passwords made, the nodes listed; the agent
+    reads Docker through the proxy and logs in as its node; a viewer sees its state,
+    an anonymous client is refused. The open variant lets the anonymous one in."""
     cli = docker_cli()
     broker_port, gauge_port = free_port(), free_port()
+    secrets = tmp_path / "secrets"
+    hostname = swarm.client.info()["Name"]
     env = {
         **os.environ,
         "SWARMGAUGE_IMAGE": image,
@@ -38,34 +43,42 @@ def test_stack_deploys_and_the_agent_reaches_the_broker(
         "SWARMGAUGE_BROKER_PORT": str(broker_port),
         "SWARMGAUGE_GAUGE_PORT": str(gauge_port),
         "SWARMGAUGE_DOCKER_SOCKET": str(swarm.socket),
+        "SWARMGAUGE_SECRETS": str(secrets),
+        "SWARMGAUGE_NODES": hostname,
+        "SWARMGAUGE_BROKER_OPEN": "yes" if variant == "open" else "no",
     }
-    deploy = [
-        cli,
-        "-H",
-        swarm.base_url,
-        "stack",
-        "deploy",
-        "-c",
-        str(STACKS / stack),
-        "--resolve-image",
-        "never",
-        "sg",
-    ]
+    made = subprocess.run(
+        ["sh", str(STACKS / "passwords")], env=env, capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    viewer = ("viewer", (secrets / "viewer_password").read_text().strip())
+    deploy = [cli, "-H", swarm.base_url, "stack", "deploy", "-c", str(STACKS / "stack.yml"),
+              "--resolve-image", "never", "sg"]  # fmt: skip
     result = subprocess.run(deploy, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     try:
         assert wait_for_running(swarm.client, "sg_broker", 1, timeout_s=60)
         assert wait_for_running(swarm.client, "sg_agent", 1, timeout_s=60)  # global: one node
         assert wait_for_port(broker_port, 30)
-        node = swarm.client.info()["Name"].replace(".", "_")
-        with Watcher("127.0.0.1", broker_port, "swarmgauge/#", "stack-test") as watch:
+        node = hostname.replace(".", "_")
+
+        def logs(service: str) -> str:
+            lines = swarm.client.services.get(service).logs(stdout=True, stderr=True)
+            return b"".join(lines).decode(errors="replace")[-2000:]
+
+        auth = None if variant == "open" else viewer
+        with Watcher("127.0.0.1", broker_port, "swarmgauge/#", "stack-test", auth=auth) as watch:
             state = watch.wait_for(lambda m: m.topic == f"swarmgauge/node/{node}/state", 60)
-            agent_logs = swarm.client.services.get("sg_agent").logs(stdout=True, stderr=True)
-            assert state is not None, b"".join(agent_logs).decode()[-2000:]
-            assert state.json()["docker"]["ok"] is True
+            assert state is not None, logs("sg_agent") + logs("sg_broker")
+            assert state.json()["docker"]["ok"] is True, state.json()["docker"]
             assert watch.invalid == []
+        with Watcher("127.0.0.1", broker_port, "swarmgauge/#", "anonymous") as anonymous:
+            seen = anonymous.wait_for(lambda m: True, 5)
+        assert (seen is not None) == (variant == "open"), logs("sg_broker")
         assert wait_for_running(swarm.client, "sg_gauge", 1, timeout_s=60)
+        assert wait_for_running(swarm.client, "sg_docker-proxy", 1, timeout_s=60)
     finally:
         subprocess.run([cli, "-H", swarm.base_url, "stack", "rm", "sg"], capture_output=True)
         swarm.remove_services()
-        wait_until(lambda: not swarm.client.networks.list(names=["sg_swarmgauge"]), 30)
+        # both networks (the proxy is on sg_default): the next deploy must not race them
+        wait_until(lambda: not swarm.client.networks.list(names=["sg_"]), 30)
