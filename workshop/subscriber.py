@@ -1,21 +1,31 @@
-"""Lab 5: every node's strain as it arrives.  python3 workshop/subscriber.py [HOST] [PORT]"""
+"""Lab 5: every node's strain as it arrives.
+
+    MQTT_PASSWORD=… python3 workshop/subscriber.py [HOST] [PORT] [USER]
+"""
 
 import json
+import os
 import sys
 
 import paho.mqtt.client as mqtt
 
 host = sys.argv[1] if len(sys.argv) > 1 else "localhost"
 port = int(sys.argv[2]) if len(sys.argv) > 2 else 1883
+user = sys.argv[3] if len(sys.argv) > 3 else None  # the stack's broker: viewer
 
 
 def on_message(client, userdata, msg):
     state = json.loads(msg.payload)
-    print(f"{state['node']}: strain {state['strain']['value']:.0%}, "
-          f"{state['tasks']['running']} tasks", flush=True)
+    print(
+        f"{state['node']}: strain {state['strain']['value']:.0%}, "
+        f"{state['tasks']['running']} tasks",
+        flush=True,
+    )
 
 
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+if user:
+    client.username_pw_set(user, os.environ.get("MQTT_PASSWORD"))
 client.on_connect = lambda c, *_: c.subscribe("swarmgauge/node/+/state")
 client.on_message = on_message
 client.connect(host, port)
