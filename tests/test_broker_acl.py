@@ -14,6 +14,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from gauge.config import load_gauge_config
 from gauge.runner import GaugeApp
@@ -40,7 +41,7 @@ def connack(broker: StackBroker, auth: tuple[str, str] | None, client_id: str = 
     """What the broker says to a CONNECT: 'Success' or why not."""
     said: list[str] = []
     done = threading.Event()
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
     if auth is not None:
         c.username_pw_set(*auth)
 
