@@ -27,6 +27,7 @@ from tests.helpers import AgentProcess, clean_env
 from tests.mqtt_watch import Watcher
 from tests.peers.broker import Broker
 from tests.peers.net import free_port, wait_for_port, wait_until
+from tests.peers.socket_proxy import LoopbackProxy
 from tests.peers.swarm3 import Node, Swarm3
 
 INTERVAL_S = 1.0
@@ -259,6 +260,9 @@ class Rig:
         self.swarm = Swarm3()
         self.broker = Broker(workdir)
         self.agents: dict[str, AgentProcess] = {}
+        # every agent reads its node's Docker through the socket proxy, as in the stack:
+        # the proxy is tried as leader, follower and worker, through every fault
+        self.proxies: dict[str, LoopbackProxy] = {}
         self.gauge: Any = None
         self.http_port = free_port()
         self.moments: list[Moment] = []
@@ -307,10 +311,12 @@ class Rig:
         return self
 
     def start_agent(self, node: Node) -> AgentProcess:
+        if node.name not in self.proxies:
+            self.proxies[node.name] = LoopbackProxy(str(node.socket)).start()
         agent = AgentProcess(
             [
                 "--docker-host",
-                node.base_url,
+                self.proxies[node.name].url,
                 "--broker",
                 self.broker.url,
                 "--interval",
@@ -346,6 +352,8 @@ class Rig:
                     agent.proc.wait(timeout=10)
                 except Exception:
                     agent.stop()
+        for proxy in self.proxies.values():
+            proxy.close()
         if self.watcher is not None:
             self.watcher.close()
         if self.truth is not None:

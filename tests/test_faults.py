@@ -373,3 +373,11 @@ def test_an_idle_agent_logs_little(rig: Rig) -> None:
     for name, agent in rig.agents.items():
         lines = [line for line in agent.log().splitlines() if ": strain " in line]
         assert len(lines) < 40, (name, lines[-10:])
+
+
+def test_the_agents_asked_the_proxies_only_for_what_they_allow(rig: Rig) -> None:
+    """Every agent read Docker through the socket proxy, as the stack has it, through
+    every fault above: as leader, follower, worker, promoted and demoted."""
+    for name, proxy in rig.proxies.items():
+        assert proxy.counts["allowed"] > 0, name
+        assert proxy.counts["refused"] == 0, (name, proxy.refused)  # recent ones, if any
