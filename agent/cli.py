@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from agent.cli_start import load_settings, setup_logging
-from agent.config import AgentConfig, load_agent_config
+from agent.docker.swarm import ClusterMode, SwarmSampler
 from agent.host import HostSampler
 from agent.sample import resolve_node_name, sample_messages, take_sample
-from agent.swarm import ClusterMode, SwarmSampler
+from agent.settings.config import AgentConfig, load_agent_config
+from agent.settings.start import load_settings, setup_logging
 
 PROG = "swarmgauge-agent"
 # --once measures CPU use over this window: a single reading needs a span of time.
@@ -32,7 +32,7 @@ def docker_connect(config: AgentConfig) -> Callable[[], Any] | None:
 
         client = docker.APIClient(base_url=base_url, version="auto", timeout=timeout_s)
         # Used to negotiate the API version and to follow the event stream (the samples
-        # go through agent.docker_http). It is a requests.Session: without this it would
+        # go through agent.docker.http). It is a requests.Session: without this it would
         # look for proxies in the environment on every request; Docker needs none.
         client.trust_env = False
         return client

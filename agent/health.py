@@ -1,7 +1,7 @@
 """Container health: `python3 -m agent.health` exits 0 while the process beats.
 
 The agent, the gauge and swarmgauge-load touch SWARMGAUGE_HEARTBEAT_FILE after every
-round of work; the file's text is how long they may stay quiet (see agent.heartbeat).
+round of work; the file's text is how long they may stay quiet (see agent.shared.heartbeat).
 An older file means the loop is stuck. A file without a limit (an older agent) falls
 back to three SWARMGAUGE_INTERVALs, at least 30 s.
 """
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from agent.heartbeat import stuck_after
+from agent.shared.heartbeat import stuck_after
 
 MAX_LIMIT_S = 3 * 3600.0  # three of the longest interval
 

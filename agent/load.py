@@ -16,10 +16,10 @@ import threading
 import time
 from collections.abc import Sequence
 
-from agent.cli_start import load_settings
-from agent.config import HEARTBEAT_OPTION
-from agent.heartbeat import Heartbeat
-from agent.options import Option, fraction, number_between, parse_options, whole_between
+from agent.settings.config import HEARTBEAT_OPTION
+from agent.settings.options import Option, fraction, number_between, parse_options, whole_between
+from agent.settings.start import load_settings
+from agent.shared.heartbeat import Heartbeat
 
 PERIOD_S = 0.1
 

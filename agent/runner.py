@@ -15,17 +15,17 @@ from pathlib import Path
 from types import FrameType
 
 from agent.cli import docker_connect, make_swarm_sampler
-from agent.config import AgentConfig
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
-from agent.events import ContainerEvents
+from agent.docker.events import ContainerEvents
 from agent.frames import frame_for, strain_band
-from agent.heartbeat import Heartbeat, stuck_after
 from agent.host import HostSampler
-from agent.mqtt_client import client_id
-from agent.publisher import Publisher
+from agent.mqtt.client import client_id
+from agent.mqtt.publisher import Publisher
+from agent.mqtt.topics import Topics, discovery_messages
 from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
-from agent.topics import Topics, discovery_messages
+from agent.settings.config import AgentConfig
+from agent.shared.heartbeat import Heartbeat, stuck_after
 
 log = logging.getLogger("agent")
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.docker.swarm import SwarmReading, SwarmSampler
 from agent.frames import Frame
 from agent.host import HostReading, HostSampler
-from agent.names import safe_name
+from agent.shared.names import safe_name
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import Strain, node_strain
-from agent.swarm import SwarmReading, SwarmSampler
 
 
 @dataclass(frozen=True)

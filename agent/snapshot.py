@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.docker.swarm import ClusterReading, SwarmReading, node_is_up
 from agent.host import HostReading
 from agent.strain import Strain, cluster_strain, mean01, missing_fraction
-from agent.swarm import ClusterReading, SwarmReading, node_is_up
 
 SCHEMA_VERSION = 1
 

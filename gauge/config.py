@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from agent.config import (
+from agent.frames import Thresholds
+from agent.settings.config import (
     DISPLAYS,
     HEARTBEAT_OPTION,
     LOG_LEVELS,
@@ -14,9 +15,7 @@ from agent.config import (
     mqtt_settings_from,
     thresholds_from,
 )
-from agent.errors import ConfigError
-from agent.frames import Thresholds
-from agent.options import (
+from agent.settings.options import (
     Option,
     fraction,
     number_between,
@@ -24,6 +23,7 @@ from agent.options import (
     parse_options,
     whole_between,
 )
+from agent.shared.errors import ConfigError
 from gauge.view import DEFAULT_CLOCK_SKEW_S, DEFAULT_FORGET_AFTER_S, DEFAULT_MAX_NODES
 
 

@@ -16,14 +16,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from agent.display import open_display
-from agent.errors import ConfigError
-from agent.heartbeat import Heartbeat
-from agent.mqtt_client import (
+from agent.mqtt.client import (
     client_id,
     describe_connect_error,
     describe_refusal,
     new_client,
 )
+from agent.shared.errors import ConfigError
+from agent.shared.heartbeat import Heartbeat
 from gauge.config import GaugeConfig
 from gauge.outputs import TICK_S, Needle, Outputs
 from gauge.view import ClusterView, Rejected

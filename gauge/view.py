@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agent.names import safe_name
+from agent.shared.names import safe_name
 from agent.strain import cluster_strain
 
 MAX_PAYLOAD = 64 * 1024

@@ -7,13 +7,13 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.config import load_agent_config
 from agent.display.sysfs import SysfsDisplay
+from agent.docker.swarm import SwarmReading
 from agent.host import HostReading
 from agent.runner import Agent
 from agent.sample import Sample
+from agent.settings.config import load_agent_config
 from agent.strain import node_strain
-from agent.swarm import SwarmReading
 from tests.apa102_decode import bits_from_gpio, frames_from_bits
 from tests.fake_hardware import FAKES, make_sysfs_tree, sysfs_frames
 from tests.helpers import AgentProcess, clean_env

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.broker_url import BrokerUrl, parse_broker_url
-from agent.config import load_agent_config
-from agent.errors import ConfigError, SwarmgaugeError
-from agent.names import safe_name
+from agent.mqtt.broker_url import BrokerUrl, parse_broker_url
+from agent.settings.config import load_agent_config
+from agent.shared.errors import ConfigError, SwarmgaugeError
+from agent.shared.names import safe_name
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from agent.docker.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from agent.host import HostReading
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import Strain
-from agent.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from gauge.config import load_gauge_config
 from gauge.runner import GaugeApp
 from tests.helpers import validate

@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent.docker.swarm import ClusterNode, ClusterReading, ClusterService
 from agent.snapshot import cluster_snapshot
-from agent.swarm import ClusterNode, ClusterReading, ClusterService
 from gauge.view import ClusterView, Rejected
 from tests.helpers import clean_env
 from tests.peers.broker import Broker

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from agent.health import beating
-from agent.heartbeat import Heartbeat, stuck_after
+from agent.shared.heartbeat import Heartbeat, stuck_after
 
 
 def test_heartbeat_is_fresh_then_stale(tmp_path: Path) -> None:

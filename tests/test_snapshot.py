@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import jsonschema
 import pytest
 
+from agent.docker.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from agent.host import HostReading
 from agent.snapshot import cluster_snapshot, iso_utc, node_snapshot
 from agent.strain import node_strain
-from agent.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from tests.helpers import validate
 
 NOW = datetime(2026, 11, 27, 23, 30, 19, 601000, tzinfo=UTC)

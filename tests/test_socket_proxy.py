@@ -1,4 +1,4 @@
-"""agent.socket_proxy as an attacker meets it: a recording upstream stands in for
+"""agent.docker.proxy as an attacker meets it: a recording upstream stands in for
 Docker's socket and shows what got through. (tests/test_swarm.py runs the agent
 through the proxy against the real test dockerd.)"""
 
@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from agent.socket_proxy import SocketProxy, upstream_request
+from agent.docker.proxy import SocketProxy, upstream_request
 from tests.peers.net import free_port, wait_until
 from tests.peers.recording_upstream import RecordingUpstream
 

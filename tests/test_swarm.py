@@ -11,9 +11,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from agent.docker.swarm import ClusterMode, SwarmReading, SwarmSampler
 from agent.host import HostSampler
 from agent.sample import resolve_node_name, sample_messages, take_sample
-from agent.swarm import ClusterMode, SwarmReading, SwarmSampler
 from tests.helpers import clean_env, json_lines, run_agent, validate
 from tests.peers.dockerd import Dockerd, create_service, scale_service, wait_for_running
 from tests.peers.net import wait_until

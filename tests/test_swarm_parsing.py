@@ -8,7 +8,7 @@ from typing import Any
 
 import docker
 
-from agent.swarm import SwarmSampler, cluster_view, local_tasks, tasks_on_node
+from agent.docker.swarm import SwarmSampler, cluster_view, local_tasks, tasks_on_node
 
 
 def node(

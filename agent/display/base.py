@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import threading
 
-from agent.errors import SwarmgaugeError
 from agent.frames import Frame, blank_frame
+from agent.shared.errors import SwarmgaugeError
 
 
 class DisplayError(SwarmgaugeError, RuntimeError):

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from agent.cli import make_swarm_sampler
-from agent.config import load_agent_config
 from agent.host import HostSampler
 from agent.sample import take_sample
+from agent.settings.config import load_agent_config
 from tests.helpers import clean_env
 from tests.peers.dockerd import Dockerd, create_service, wait_for_running
 

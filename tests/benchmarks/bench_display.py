@@ -18,10 +18,10 @@ import threading
 import time
 from pathlib import Path
 
-from agent.config import load_agent_config
 from agent.display.sysfs import SysfsDisplay
 from agent.frames import strain_frame
 from agent.runner import Agent
+from agent.settings.config import load_agent_config
 from tests.fake_hardware import FAKES, make_sysfs_tree
 
 FRAMES = [strain_frame(s / 16, 0.1) for s in range(16)]

@@ -1,4 +1,4 @@
-"""Socket proxy budget (issue 11): what agent.socket_proxy adds to the agent's GETs.
+"""Socket proxy budget (issue 11): what agent.docker.proxy adds to the agent's GETs.
 
     .venv/bin/python -m tests.benchmarks.bench_proxy [ROUNDS]   (as root: a test dockerd)
 
@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from agent.docker_http import DockerHttp
+from agent.docker.http import DockerHttp
 from tests.benchmarks.proc_stats import cpu_s
 from tests.peers.dockerd import Dockerd, create_service, wait_for_running
 from tests.peers.net import free_port, wait_for_port
@@ -70,7 +70,7 @@ def main() -> int:
         version = daemon.client.version()["ApiVersion"]
         port = free_port()
         proxy = subprocess.Popen(
-            [sys.executable, "-m", "agent.socket_proxy", f"127.0.0.1:{port}", str(daemon.socket)],
+            [sys.executable, "-m", "agent.docker.proxy", f"127.0.0.1:{port}", str(daemon.socket)],
             stderr=subprocess.DEVNULL,
         )
         try:

@@ -1,8 +1,8 @@
-"""The socket proxy (agent.socket_proxy) on a loopback TCP port, for tests."""
+"""The socket proxy (agent.docker.proxy) on a loopback TCP port, for tests."""
 
 from __future__ import annotations
 
-from agent.socket_proxy import SocketProxy
+from agent.docker.proxy import SocketProxy
 from tests.peers.net import free_port
 
 

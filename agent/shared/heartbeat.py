@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-log = logging.getLogger("agent.heartbeat")
+log = logging.getLogger("agent.shared.heartbeat")
 
 MIN_STUCK_AFTER_S = 30.0
 

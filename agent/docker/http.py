@@ -15,7 +15,7 @@ import socket
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from agent.errors import ConfigError, SwarmgaugeError
+from agent.shared.errors import ConfigError, SwarmgaugeError
 
 
 class DockerApiError(SwarmgaugeError, RuntimeError):

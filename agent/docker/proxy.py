@@ -1,6 +1,6 @@
 """A Docker socket proxy that lets through exactly the GETs the agent needs.
 
-    python3 -m agent.socket_proxy LISTEN [UPSTREAM]
+    python3 -m agent.docker.proxy LISTEN [UPSTREAM]
 
 LISTEN is a unix socket path (/run/swarmgauge/docker.sock) or HOST:PORT; UPSTREAM
 is Docker's socket (default /var/run/docker.sock). The Swarm stack runs it on every
@@ -46,7 +46,7 @@ from urllib.parse import unquote_plus
 
 import h11
 
-log = logging.getLogger("agent.socket_proxy")
+log = logging.getLogger("agent.docker.proxy")
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 MAX_HEAD = 8 * 1024
@@ -340,7 +340,7 @@ def _send_and_close(client: socket.socket, answer: bytes) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not 1 <= len(args) <= 2 or args[0].startswith("-"):
-        print("usage: python3 -m agent.socket_proxy LISTEN [UPSTREAM]", file=sys.stderr)
+        print("usage: python3 -m agent.docker.proxy LISTEN [UPSTREAM]", file=sys.stderr)
         return 2
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from agent.swarm import TASK_LABEL
+from agent.docker.swarm import TASK_LABEL
 
-log = logging.getLogger("agent.events")
+log = logging.getLogger("agent.docker.events")
 
 FILTERS = {"type": ["container"], "event": ["start", "die"], "label": [TASK_LABEL]}
 

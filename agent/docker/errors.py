@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import docker.errors
 
-from agent.docker_http import DockerApiError
-from agent.errors import SwarmgaugeError
+from agent.docker.http import DockerApiError
+from agent.shared.errors import SwarmgaugeError
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from agent.errors import ConfigError
+from agent.shared.errors import ConfigError
 
 C = TypeVar("C")
 

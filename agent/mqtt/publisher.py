@@ -17,9 +17,9 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from agent.broker_url import BrokerUrl
-from agent.mqtt_client import TlsFiles, describe_connect_error, describe_refusal, new_client
-from agent.topics import OFFLINE, ONLINE, Topics
+from agent.mqtt.broker_url import BrokerUrl
+from agent.mqtt.client import TlsFiles, describe_connect_error, describe_refusal, new_client
+from agent.mqtt.topics import OFFLINE, ONLINE, Topics
 
 log = logging.getLogger("agent.mqtt")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from agent.errors import ConfigError
+from agent.shared.errors import ConfigError
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from docker.utils import version_gte
 
-from agent.docker_errors import describe_docker_error, dockerd_answers
-from agent.docker_http import DockerApiError, DockerHttp
+from agent.docker.errors import describe_docker_error, dockerd_answers
+from agent.docker.http import DockerApiError, DockerHttp
 
 log = logging.getLogger(__name__)
 

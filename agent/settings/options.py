@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from agent.errors import ConfigError
+from agent.shared.errors import ConfigError
 
 ENV_PREFIX = "SWARMGAUGE_"
 

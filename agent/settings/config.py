@@ -7,12 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from agent.broker_url import BrokerUrl, parse_broker_url
-from agent.docker_http import check_docker_host
-from agent.errors import ConfigError
+from agent.docker.http import check_docker_host
 from agent.frames import Thresholds
-from agent.mqtt_client import TlsFiles, read_password_file
-from agent.options import (
+from agent.mqtt.broker_url import BrokerUrl, parse_broker_url
+from agent.mqtt.client import TlsFiles, read_password_file
+from agent.settings.options import (
     Option,
     fraction,
     number_between,
@@ -23,6 +22,7 @@ from agent.options import (
     text_value,
     whole_between,
 )
+from agent.shared.errors import ConfigError
 from agent.strain import DEFAULT_TASK_CAPACITY
 
 DISPLAYS = ("auto", "blinkt", "sysfs", "terminal", "none")

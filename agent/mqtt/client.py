@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.broker_url import BrokerUrl
-from agent.errors import ConfigError
+from agent.mqtt.broker_url import BrokerUrl
+from agent.shared.errors import ConfigError
 
 
 @dataclass(frozen=True)

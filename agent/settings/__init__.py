@@ -1,0 +1,1 @@
+"""Settings: flags and SWARMGAUGE_* environment variables, read once and checked."""
