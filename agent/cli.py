@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from agent.docker.swarm import ClusterMode, SwarmSampler
+from agent.docker.connect import make_swarm_sampler
 from agent.host import HostSampler
 from agent.sample import resolve_node_name, sample_messages, take_sample
 from agent.settings.config import AgentConfig, load_agent_config
@@ -19,34 +18,6 @@ PROG = "swarmgauge-agent"
 ONCE_WINDOW_S = 0.5
 
 log = logging.getLogger("agent")
-
-
-def docker_connect(config: AgentConfig) -> Callable[[], Any] | None:
-    """A function that makes a Docker API client, or None when Docker is off."""
-    if config.docker_host is None:
-        return None
-    base_url, timeout_s = config.docker_host, config.docker_timeout_s
-
-    def connect() -> Any:
-        import docker  # the SDK imports requests: keep it off the --help path
-
-        client = docker.APIClient(base_url=base_url, version="auto", timeout=timeout_s)
-        # Used to negotiate the API version and to follow the event stream (the samples
-        # go through agent.docker.http). It is a requests.Session: without this it would
-        # look for proxies in the environment on every request; Docker needs none.
-        client.trust_env = False
-        return client
-
-    return connect
-
-
-def make_swarm_sampler(config: AgentConfig, cluster: ClusterMode) -> SwarmSampler:
-    return SwarmSampler(
-        docker_connect(config),
-        base_url=config.docker_host or "",
-        timeout_s=config.docker_timeout_s,
-        cluster=cluster,
-    )
 
 
 def run_once(config: AgentConfig) -> int:

@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from agent.cli import docker_connect, make_swarm_sampler
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
+from agent.docker.connect import docker_connect, make_swarm_sampler
 from agent.docker.events import ContainerEvents
 from agent.frames import frame_for, strain_band
 from agent.host import HostSampler

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.docker.swarm import SwarmReading, SwarmSampler
+from agent.docker.readings import SwarmReading
+from agent.docker.swarm import SwarmSampler
 from agent.frames import Frame
 from agent.host import HostReading, HostSampler
 from agent.shared.names import safe_name

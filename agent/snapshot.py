@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.docker.swarm import ClusterReading, SwarmReading, node_is_up
+from agent.docker.readings import ClusterReading, SwarmReading, node_is_up
 from agent.host import HostReading
 from agent.strain import Strain, cluster_strain, mean01, missing_fraction
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.docker.swarm import TASK_LABEL
+from agent.docker.readings import TASK_LABEL
 from tests.helpers import AgentProcess, clean_env
 from tests.mqtt_watch import Watcher
 from tests.peers.broker import Broker

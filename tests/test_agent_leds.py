@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.display.sysfs import SysfsDisplay
-from agent.docker.swarm import SwarmReading
+from agent.docker.readings import SwarmReading
 from agent.host import HostReading
 from agent.runner import Agent
 from agent.sample import Sample

@@ -13,7 +13,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
-from agent.docker.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
+from agent.docker.readings import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from agent.host import HostReading
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import Strain

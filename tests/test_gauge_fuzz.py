@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.docker.swarm import ClusterNode, ClusterReading, ClusterService
+from agent.docker.readings import ClusterNode, ClusterReading, ClusterService
 from agent.snapshot import cluster_snapshot
 from gauge.view import ClusterView, Rejected
 from tests.helpers import clean_env

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import jsonschema
 import pytest
 
-from agent.docker.swarm import ClusterNode, ClusterReading, ClusterService, SwarmReading
+from agent.docker.readings import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from agent.host import HostReading
 from agent.snapshot import cluster_snapshot, iso_utc, node_snapshot
 from agent.strain import node_strain

@@ -11,7 +11,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from agent.docker.swarm import ClusterMode, SwarmReading, SwarmSampler
+from agent.docker.readings import SwarmReading
+from agent.docker.swarm import ClusterMode, SwarmSampler
 from agent.host import HostSampler
 from agent.sample import resolve_node_name, sample_messages, take_sample
 from tests.helpers import clean_env, json_lines, run_agent, validate

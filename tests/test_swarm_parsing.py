@@ -8,7 +8,8 @@ from typing import Any
 
 import docker
 
-from agent.docker.swarm import SwarmSampler, cluster_view, local_tasks, tasks_on_node
+from agent.docker.readings import cluster_view, local_tasks, tasks_on_node
+from agent.docker.swarm import SwarmSampler
 
 
 def node(

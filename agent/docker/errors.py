@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
-
-import docker.errors
 
 from agent.docker.http import DockerApiError
 from agent.shared.errors import SwarmgaugeError
@@ -54,6 +53,7 @@ def describe_docker_error(exc: BaseException, base_url: str, timeout_s: float) -
             return f"Docker at {where} did not answer within {timeout_s:g} s"
     if isinstance(exc, SwarmgaugeError):  # DockerApiError: already one line
         return str(exc).splitlines()[0]
-    if isinstance(exc, docker.errors.APIError):
+    sdk = sys.modules.get("docker.errors")  # an SDK error means the SDK is loaded already
+    if sdk is not None and isinstance(exc, sdk.APIError):
         return f"Docker API error: {exc.explanation or exc}".splitlines()[0]
     return f"Docker at {where} unreachable: {exc}".splitlines()[0]

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from agent.docker.swarm import TASK_LABEL
+from agent.docker.readings import TASK_LABEL
 
 log = logging.getLogger("agent.docker.events")
 

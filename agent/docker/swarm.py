@@ -1,4 +1,5 @@
-"""What Docker Swarm says about this node and, on a manager, the whole cluster.
+"""The Swarm sampler: reads what Docker Swarm says about this node and, on a manager,
+the whole cluster (agent.docker.readings parses it).
 
 Only GET requests, so the agent works through a read-only socket proxy. Never the
 stats API: it loads dockerd heavily.
@@ -9,193 +10,29 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Literal
-
-from docker.utils import version_gte
 
 from agent.docker.errors import describe_docker_error, dockerd_answers
 from agent.docker.http import DockerApiError, DockerHttp
+from agent.docker.readings import (
+    TASK_LABEL,
+    Role,
+    SwarmReading,
+    cluster_view,
+    local_tasks,
+    tasks_on_node,
+)
 
 log = logging.getLogger(__name__)
 
-Role = Literal["manager", "worker", "none"]
-TASK_LABEL = "com.docker.swarm.task.id"
-SERVICE_LABEL = "com.docker.swarm.service.name"
-
-
-@dataclass(frozen=True)
-class ClusterNode:
-    """A Swarm node as a manager sees it. state: ready/down/…; availability: active/pause/drain."""
-
-    id: str
-    name: str
-    role: str
-    state: str
-    availability: str
-    leader: bool
-    tasks_running: int
-
-
-@dataclass(frozen=True)
-class ClusterService:
-    """A service: mode replicated/global/replicated-job/global-job; task counts."""
-
-    name: str
-    mode: str
-    desired: int
-    running: int
-
-
-@dataclass(frozen=True)
-class ClusterReading:
-    nodes: tuple[ClusterNode, ...]
-    services: tuple[ClusterService, ...]
-
-    @property
-    def desired(self) -> int:
-        return sum(s.desired for s in self.services)
-
-    @property
-    def running(self) -> int:
-        return sum(s.running for s in self.services)
-
-
-@dataclass(frozen=True)
-class SwarmReading:
-    """One reading of Docker. ok=False means error says why, in one line."""
-
-    ok: bool
-    error: str | None = None
-    role: Role = "none"
-    leader: bool = False
-    node_id: str | None = None
-    hostname: str | None = None
-    tasks_by_service: Mapping[str, int] = field(default_factory=dict)
-    cluster: ClusterReading | None = None
-
-    @property
-    def tasks_running(self) -> int:
-        return sum(self.tasks_by_service.values())
-
-
-# --- pure parsing of Docker API answers -------------------------------------------
-
-
-def local_tasks(containers: list[dict[str, Any]]) -> dict[str, int]:
-    """Running Swarm tasks on this engine by service, from GET /containers/json."""
-    counts: Counter[str] = Counter()
-    for c in containers:
-        labels = c.get("Labels") or {}
-        if c.get("State", "running") == "running" and TASK_LABEL in labels:
-            counts[labels.get(SERVICE_LABEL) or "unknown"] += 1
-    return dict(sorted(counts.items()))
-
-
-def _service_mode(spec_mode: Mapping[str, Any]) -> str:
-    for key, name in (
-        ("Replicated", "replicated"),
-        ("Global", "global"),
-        ("ReplicatedJob", "replicated-job"),
-        ("GlobalJob", "global-job"),
-    ):
-        if key in spec_mode:
-            return name
-    return "unknown"
-
-
-def cluster_view(
-    nodes: list[dict[str, Any]],
-    services: list[dict[str, Any]],
-    tasks: list[dict[str, Any]],
-) -> ClusterReading:
-    """The cluster from GET /nodes, /services?status=true and /tasks (desired-state=running).
-
-    A task counts as running only when its desired and current state are running
-    and its node is not known to be down: ServiceStatus.RunningTasks keeps counting
-    tasks on a node that is already down. A node `unknown` (every node, for a few
-    seconds after a new leader takes over, until it hears from them) is not down:
-    its tasks count as they were last reported, or a failover would look like a
-    mass outage that no engine shows.
-    """
-    ready = {n["ID"] for n in nodes if node_is_up(n.get("Status", {}).get("State"))}
-    running_by_service: Counter[str] = Counter()
-    running_by_node: Counter[str] = Counter()
-    desired_by_service: Counter[str] = Counter()
-    for t in tasks:
-        if t.get("DesiredState") != "running":
-            continue
-        desired_by_service[t.get("ServiceID", "")] += 1
-        if t.get("Status", {}).get("State") == "running" and t.get("NodeID") in ready:
-            running_by_service[t.get("ServiceID", "")] += 1
-            running_by_node[t["NodeID"]] += 1
-
-    cluster_services = []
-    for s in services:
-        spec = s.get("Spec", {})
-        mode = _service_mode(spec.get("Mode", {}))
-        status = s.get("ServiceStatus")
-        if status is not None:
-            desired = int(status.get("DesiredTasks", 0))
-        elif mode == "replicated":  # engines older than API 1.41 have no ServiceStatus
-            desired = int(spec["Mode"]["Replicated"].get("Replicas", 0))
-        else:
-            desired = desired_by_service[s["ID"]]
-        cluster_services.append(
-            ClusterService(
-                name=spec.get("Name", s["ID"]),
-                mode=mode,
-                desired=desired,
-                running=running_by_service[s["ID"]],
-            )
-        )
-
-    cluster_nodes = [
-        ClusterNode(
-            id=n["ID"],
-            name=n.get("Description", {}).get("Hostname") or n["ID"],
-            role=n.get("Spec", {}).get("Role", "worker"),
-            state=n.get("Status", {}).get("State", "unknown"),
-            availability=n.get("Spec", {}).get("Availability", "unknown"),
-            leader=bool((n.get("ManagerStatus") or {}).get("Leader", False)),
-            tasks_running=running_by_node[n["ID"]],
-        )
-        for n in nodes
-    ]
-    return ClusterReading(
-        nodes=tuple(sorted(cluster_nodes, key=lambda n: (n.name, n.id))),
-        services=tuple(sorted(cluster_services, key=lambda s: s.name)),
-    )
-
-
-UP_STATES = ("ready", "unknown")
-
-
-def node_is_up(state: object) -> bool:
-    """Whether a node in this Swarm state counts: ready, or unknown (not known down)."""
-    return state in UP_STATES
-
-
-def tasks_on_node(
-    services: list[dict[str, Any]], tasks: list[dict[str, Any]], node_id: str | None
-) -> dict[str, int]:
-    """Running tasks on one node by service name, from the manager's task list."""
-    names = {s["ID"]: s.get("Spec", {}).get("Name", s["ID"]) for s in services}
-    counts: Counter[str] = Counter(
-        names.get(t.get("ServiceID", ""), "unknown")
-        for t in tasks
-        if t.get("NodeID") == node_id
-        and t.get("DesiredState") == "running"
-        and t.get("Status", {}).get("State") == "running"
-    )
-    return dict(sorted(counts.items()))
-
-
-# --- the sampler: Docker I/O at the edge ---------------------------------------------
-
 ClusterMode = Literal["leader", "any", "none"]
+
+
+def version_gte(version: str, floor: str) -> bool:
+    """'1.41' >= '1.40', as numbers (the SDK has one, but importing it costs ~100 ms)."""
+    return tuple(int(p) for p in version.split(".")) >= tuple(int(p) for p in floor.split("."))
 
 
 def _filters(**filters: str) -> str:

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from agent.cli import make_swarm_sampler
+from agent.docker.connect import make_swarm_sampler
 from agent.host import HostSampler
 from agent.sample import take_sample
 from agent.settings.config import load_agent_config
