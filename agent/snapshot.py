@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.docker.readings import ClusterReading, SwarmReading, node_is_up
-from agent.host import HostReading
+from agent.host.reading import HostReading
 from agent.strain import Strain, cluster_strain, mean01, missing_fraction
 
 SCHEMA_VERSION = 1
@@ -42,13 +42,7 @@ def node_snapshot(
         "role": swarm.role,
         "leader": swarm.leader,
         "node_id": swarm.node_id,
-        "host": {
-            "cpu_percent": round(host.cpu_percent, 1),
-            "load_1m": round(host.load_1m, 2),
-            "cpu_count": host.cpu_count,
-            "memory_percent": round(host.memory_percent, 1),
-            "temperature_c": host.temperature_c,
-        },
+        "host": host.as_dict(),
         "tasks": {
             "running": swarm.tasks_running,
             "by_service": dict(swarm.tasks_by_service),

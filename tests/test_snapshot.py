@@ -51,6 +51,7 @@ def test_worker_snapshot_has_every_contract_field() -> None:
             "cpu_count": 1,
             "memory_percent": 61.0,
             "temperature_c": 48.3,
+            "throttled": None,
         },
         "tasks": {"running": 3, "by_service": {"web": 2, "db": 1}},
         "strain": {"value": 0.61, "cpu": 0.372, "memory": 0.61, "tasks": 0.375},

@@ -1,42 +1,34 @@
-"""Host load from psutil: CPU, load average, memory and SoC temperature."""
+"""The host sampler: CPU, load average and memory from psutil, the SoC temperature,
+the Pi's throttling flags."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import psutil
 
+from agent.host.reading import HostReading
+from agent.host.throttled import THROTTLED_PATH, read_throttled
+
 THERMAL_ZONE = Path("/sys/class/thermal/thermal_zone0/temp")
 # psutil sensor names, most wanted first: the Pi's SoC, then common PC ones.
 PREFERRED_SENSORS = ("cpu_thermal", "soc_thermal", "coretemp", "k10temp", "acpitz")
 
 
-@dataclass(frozen=True)
-class HostReading:
-    """One reading of the host.
-
-    cpu_percent: 0 to 100, averaged over all cores since the previous reading.
-    load_1m: the 1-minute load average (compare with cpu_count: one core on a Pi Zero).
-    memory_percent: 0 to 100, memory in use.
-    temperature_c: SoC temperature in °C, None where the host does not say.
-    """
-
-    cpu_percent: float
-    load_1m: float
-    cpu_count: int
-    memory_percent: float
-    temperature_c: float | None
-
-
 class HostSampler:
     """Reads the host. `ps` is the psutil module (or a stand-in with the same calls)."""
 
-    def __init__(self, ps: ModuleType | Any = psutil, thermal_path: Path = THERMAL_ZONE) -> None:
+    def __init__(
+        self,
+        ps: ModuleType | Any = psutil,
+        thermal_path: Path = THERMAL_ZONE,
+        throttled_path: Path = THROTTLED_PATH,
+    ) -> None:
         self._ps = ps
         self._thermal_path = thermal_path
+        self._throttled_path = throttled_path
         self._cpu_count: int = ps.cpu_count() or 1
         self._sensor = self._find_sensor()
         # psutil's first cpu_percent(None) is a meaningless 0.0: prime it now so
@@ -50,6 +42,7 @@ class HostSampler:
             cpu_count=self._cpu_count,
             memory_percent=float(self._ps.virtual_memory().percent),
             temperature_c=self._temperature_c(),
+            throttled=read_throttled(self._throttled_path),
         )
 
     def _find_sensor(self) -> str | None:

@@ -1,0 +1,106 @@
+"""The shape of the code: no import circles, a pure middle, a light --help."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("agent", "gauge")
+# snapshot -> strain -> frame -> messages, and the parsing of what Docker says: plain
+# data in, plain data out. They import none of the program's I/O, nor any library
+# that does I/O.
+PURE = {
+    "agent.strain",
+    "agent.frames",
+    "agent.snapshot",
+    "agent.host.reading",
+    "agent.docker.readings",
+    "agent.shared.names",
+    "gauge.view",
+}
+IO_LIBRARIES = {"docker", "paho", "psutil", "gpiozero", "blinkt", "RPi", "socket", "http", "h11"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+
+
+def imports_of(path: Path, known: set[str]) -> set[str]:
+    """Every module this one imports, at the top or inside a function; for
+    `from package import name`, the submodule where name is one."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names
+                         if f"{node.module}.{a.name}" in known)  # fmt: skip
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    return {name: imports_of(path, known) & known for name, path in mods.items()}
+
+
+def test_there_is_no_import_circle() -> None:
+    edges = graph()
+    circles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                circles.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for start in sorted(edges):
+        if start not in state:
+            visit(start, [start])
+    assert circles == []
+
+
+def test_the_graph_sees_imports() -> None:
+    """The check above can fail: it sees a function-level import and a `from` form."""
+    edges = graph()
+    assert "agent.runner" in edges["agent.cli"]  # imported inside main()
+    assert "agent.docker.swarm" in edges["agent.docker.connect"]
+
+
+def test_the_middle_is_pure() -> None:
+    mods = modules()
+    known = set(mods)
+    for name in sorted(PURE):
+        imported = imports_of(mods[name], known)
+        inside = {m for m in imported if m in known}
+        assert inside <= PURE, f"{name} imports {sorted(inside - PURE)}"
+        io = {m for m in imported if m.split(".")[0] in IO_LIBRARIES}
+        assert not io, f"{name} imports {sorted(io)}"
+
+
+def test_help_imports_no_docker_sdk_nor_mqtt_client_for_docker() -> None:
+    """--help is the first thing a participant runs on a Pi Zero: the Docker SDK (and
+    requests behind it) costs about a second there and is not needed to print help."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "agent", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-500:]
+    loaded = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "agent.cli" in loaded  # the check can see what --help imports
+    assert not {m for m in loaded if m == "docker" or m.startswith(("docker.", "requests"))}
