@@ -22,6 +22,8 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from agent.strain import clamp01
+
 NUM_PIXELS = 8
 Pixel = tuple[int, int, int, float]
 Frame = tuple[Pixel, ...]
@@ -54,14 +56,17 @@ def strain_band(strain: float, thresholds: Thresholds) -> str:
     return "green"
 
 
+BAND_COLOURS = {"green": GREEN, "amber": AMBER, "red": RED}
+
+
+def strain_colour(strain: float, thresholds: Thresholds) -> tuple[int, int, int]:
+    """The colour of strain's band: the agent's bar and the gauge's node pixels."""
+    return BAND_COLOURS[strain_band(strain, thresholds)]
+
+
 def position_colour(index: int, thresholds: Thresholds) -> tuple[int, int, int]:
     """The colour of bar pixel `index` (0 to 7): by the strain where it starts."""
-    start = index / NUM_PIXELS
-    if start < thresholds.amber_at:
-        return GREEN
-    if start < thresholds.red_at:
-        return AMBER
-    return RED
+    return strain_colour(index / NUM_PIXELS, thresholds)
 
 
 def _scaled(rgb: tuple[int, int, int], fraction: float) -> tuple[int, int, int]:
@@ -76,11 +81,11 @@ def strain_frame(
     docker_ok: bool = True,
 ) -> Frame:
     """The bar graph for strain (0 to 1) at brightness (0 to 1)."""
-    lit = max(0.0, min(1.0, strain)) * NUM_PIXELS
+    lit = clamp01(strain) * NUM_PIXELS
     pixels: list[Pixel] = []
     for i in range(NUM_PIXELS):
         # how much of pixel i the bar covers, to the nearest quarter
-        reached = round(max(0.0, min(1.0, lit - i)) * 4) / 4
+        reached = round(clamp01(lit - i) * 4) / 4
         if reached <= 0.0:
             pixels.append(OFF)
         else:

@@ -10,7 +10,6 @@ for `seconds` (default: until stopped). Run it as a Swarm service and scale it:
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 import time
@@ -20,6 +19,7 @@ from agent.settings.config import HEARTBEAT_OPTION
 from agent.settings.options import Option, fraction, number_between, parse_options, whole_between
 from agent.settings.start import load_settings
 from agent.shared.heartbeat import Heartbeat
+from agent.shared.signals import stop_event
 
 PERIOD_S = 0.1
 
@@ -59,9 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings("swarmgauge-load", load_options, argv)
     if settings is None:
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_event()
     held = bytearray(int(settings["memory_mb"]) * 1024 * 1024)  # type: ignore[call-overload]
     for i in range(0, len(held), 4096):  # touch every page so it is really resident
         held[i] = 1

@@ -8,11 +8,9 @@ in the sampling thread cannot hold up `docker stop`.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
@@ -26,22 +24,12 @@ from agent.mqtt.topics import Topics, discovery_messages
 from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
 from agent.settings.config import AgentConfig
 from agent.shared.heartbeat import Heartbeat, stuck_after
+from agent.shared.signals import stop_event
 
 log = logging.getLogger("agent")
 
 # Container events come in bursts (a scale of 5 is 5 starts): one sample per burst.
 MIN_SPACING_S = 0.2
-
-
-def install_stop_handlers(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT set `stop`. Python as PID 1 ignores SIGTERM without a handler."""
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s received: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
 
 
 def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
@@ -156,8 +144,7 @@ def run(config: AgentConfig) -> int:
         return 2
     if isinstance(display, TerminalDisplay) and display.tty:
         display.keep_below_logs(logging.getLogger())
-    stop = threading.Event()
-    install_stop_handlers(stop)
+    stop = stop_event(log)
     agent = Agent(config, display)
     try:
         worker = threading.Thread(target=agent.loop, name="sampler", daemon=True)

@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.docker.readings import ClusterReading, SwarmReading, node_is_up
+from agent.frames import Pixel
 from agent.host.reading import HostReading
 from agent.strain import Strain, cluster_strain, mean01, missing_fraction
 
 SCHEMA_VERSION = 1
-
-Pixel = tuple[int, int, int, float]  # r, g, b: 0 to 255; brightness: 0 to 1
 
 
 def iso_utc(now: datetime) -> str:

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.display import Display
-from agent.frames import AMBER, DEFAULT_THRESHOLDS, GREEN, OFF, RED, Frame, Pixel, Thresholds
+from agent.frames import DEFAULT_THRESHOLDS, OFF, Frame, Pixel, Thresholds, strain_colour
+from agent.strain import clamp01
 
 # The needle moves by this share of the remaining way per tick (every TICK_S).
 SMOOTHING = 0.35
@@ -32,7 +33,7 @@ class Needle:
 
     def angle_for(self, strain: float) -> float:
         """min_angle at strain 0, max_angle at strain 1."""
-        return self.min_angle + max(0.0, min(1.0, strain)) * (self.max_angle - self.min_angle)
+        return self.min_angle + clamp01(strain) * (self.max_angle - self.min_angle)
 
     def point_at(self, strain: float) -> None:
         target = self.angle_for(strain)
@@ -69,9 +70,7 @@ def node_pixel(node: dict[str, Any], brightness: float, thresholds: Thresholds) 
         return OFF
     if node["stale"]:
         return (0, 0, 255, brightness)
-    strain = node["strain"]
-    rgb = GREEN if strain < thresholds.amber_at else AMBER if strain < thresholds.red_at else RED
-    return (*rgb, brightness)
+    return (*strain_colour(node["strain"], thresholds), brightness)
 
 
 def nodes_frame(
@@ -79,6 +78,12 @@ def nodes_frame(
 ) -> Frame:
     pixels = [node_pixel(n, brightness, thresholds) for n in nodes[:8]]
     return tuple(pixels + [OFF] * (8 - len(pixels)))
+
+
+def bar_lit(strain: float, count: int) -> int:
+    """How many of the bar's `count` LEDs strain lights (gpiozero's rule for on/off LEDs:
+    LED i is lit from strain (i + 1) / count)."""
+    return sum(clamp01(strain) >= (i + 1) / count for i in range(count))
 
 
 class Outputs:
@@ -115,8 +120,12 @@ class Outputs:
         if strain is not None:  # unknown: needle and bar hold where they are, never fall to 0
             if self.needle is not None:
                 self.needle.point_at(strain)
-            if self.bar is not None and self.bar.value != strain:
-                self.bar.value = strain
+            if self.bar is not None:
+                # the bar shows whole LEDs (pwm=False): its value is lit/len, never strain
+                # itself; write only when the lit count changes
+                lit = bar_lit(strain, len(self.bar))
+                if round(self.bar.value * len(self.bar)) != lit:
+                    self.bar.value = lit / len(self.bar)
         if self.alarm is not None:
             alarm = (
                 (strain is not None and strain >= self.alarm_at)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import queue
-import signal
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -24,6 +22,8 @@ from agent.mqtt.client import (
 )
 from agent.shared.errors import ConfigError
 from agent.shared.heartbeat import Heartbeat
+from agent.shared.log_once import SayOnce
+from agent.shared.signals import stop_event
 from gauge.config import GaugeConfig
 from gauge.outputs import TICK_S, Needle, Outputs
 from gauge.view import ClusterView, Rejected
@@ -43,12 +43,10 @@ class DropLog:
 
     def __init__(self, every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
         self.every_s, self.clock = every_s, clock
-        self.dropped = 0
         self._since_log = 0
         self._logged_at: float | None = None
 
     def note(self, topic: str, reason: str) -> None:
-        self.dropped += 1
         self._since_log += 1
         now = self.clock()
         if self._logged_at is None or now - self._logged_at >= self.every_s:
@@ -164,12 +162,7 @@ def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
         mqtt_settings.tls,
         reconnect_max_s=RECONNECT_MAX_S,
     )
-    problem: list[str | None] = [None]
-
-    def say(what: str | None) -> None:
-        if what != problem[0] and what is not None:
-            log.warning("MQTT: %s; retrying", what)
-        problem[0] = what
+    say = SayOnce(log, "MQTT: %s; retrying")
 
     def on_connect(c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
@@ -235,14 +228,7 @@ def run(config: GaugeConfig) -> int:
     except Exception as exc:  # gpiozero's own errors (no PWM on a pin, a pin in use, …)
         print(f"swarmgauge-gauge: error: outputs: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s received: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
+    stop = stop_event(log)
     app.start()
     try:
         stop.wait()

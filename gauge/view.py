@@ -17,7 +17,6 @@ Truth under faults (see the README's "Reliability"):
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agent.shared.names import safe_name
+from agent.shared.names import is_node_name, safe_name
 from agent.strain import cluster_strain
 
 MAX_PAYLOAD = 64 * 1024
@@ -35,7 +34,6 @@ MAX_COUNT = 1_000_000  # tasks; Swarm's own limits are far below
 MAX_CLUSTER_NODES = 10_000
 DEFAULT_MAX_NODES = 1024
 DEFAULT_FORGET_AFTER_S = 3600.0
-NODE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch only
 DEFAULT_CLOCK_SKEW_S = 2.0
 
 
@@ -181,7 +179,7 @@ def parse_cluster_state(payload: bytes) -> ClusterEntry:
     if not isinstance(totals, dict):
         raise Rejected("totals missing")
     publisher = state.get("publisher")
-    if publisher is not None and not NODE_NAME.fullmatch(_text(publisher, "publisher")):
+    if publisher is not None and not is_node_name(_text(publisher, "publisher")):
         raise Rejected("publisher is not a node name")
     nodes = state.get("nodes", [])
     if not isinstance(nodes, list) or len(nodes) > MAX_CLUSTER_NODES:
@@ -249,7 +247,7 @@ class ClusterView:
             cluster.retained = retained
             self.cluster = cluster
             return
-        if len(rest) != 3 or rest[0] != "node" or not NODE_NAME.fullmatch(rest[1]):
+        if len(rest) != 3 or rest[0] != "node" or not is_node_name(rest[1]):
             raise Rejected("unexpected topic")
         node, kind = rest[1], rest[2]
         now = self.clock()

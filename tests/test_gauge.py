@@ -247,3 +247,47 @@ def test_bad_flags_exit_2_with_one_line() -> None:
         assert r.returncode == 2, args
         assert r.stderr.strip().splitlines() == [r.stderr.strip()]
         assert r.stderr.startswith("swarmgauge-gauge: error: ") and name in r.stderr
+
+
+def test_the_bar_is_written_only_when_its_lit_count_changes(
+    mock_pins: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five on/off LEDs: 0.41 and 0.59 both light two; the second must not rewrite them
+    (gpiozero's bar value is lit/5, never 0.41, so comparing with strain always wrote)."""
+    from gpiozero import LEDBarGraph
+
+    from gauge.outputs import Outputs
+
+    writes: list[float] = []
+    value = LEDBarGraph.value
+    monkeypatch.setattr(
+        LEDBarGraph,
+        "value",
+        property(value.fget, lambda bar, v: (writes.append(v), value.fset(bar, v))),
+    )
+    outputs = Outputs(bar_pins=[5, 6, 13, 19, 26])
+    writes.clear()  # gpiozero's own, at construction
+    try:
+        for strain in (0.41, 0.59, 0.41, 0.6, 0.6, 1.0, 0.0):
+            outputs.show({"strain": strain, "nodes": []})
+        assert writes == [0.4, 0.6, 1.0, 0.0]
+        lit = [p for p in (5, 6, 13, 19, 26) if mock_pins.pin(p).state]
+        assert lit == []
+        outputs.show({"strain": 0.6, "nodes": []})
+        assert [p for p in (5, 6, 13, 19, 26) if mock_pins.pin(p).state] == [5, 6, 13]
+    finally:
+        outputs.close()
+
+
+def test_one_node_name_rule_in_code_and_schemas() -> None:
+    from agent.schemas import load_schema
+    from agent.shared.names import NODE_NAME_PATTERN, is_node_name, safe_name
+
+    for kind, path in (("node", ("properties", "node")), ("cluster", ("properties", "publisher"))):
+        schema = load_schema(kind)
+        for key in path:
+            schema = schema[key]
+        assert schema["pattern"] == NODE_NAME_PATTERN
+    for raw in ("pi zero/1+#", "pi.local", "x" * 100, "--", ""):
+        assert is_node_name(safe_name(raw))
+    assert not is_node_name("a/b") and not is_node_name("x" * 65)

@@ -8,6 +8,7 @@ last pixels (the Blinkt's small dark-die LEDs need that many).
 from __future__ import annotations
 
 from agent.frames import Frame
+from agent.strain import clamp01
 
 START_BITS = 32
 END_CLOCKS = 36
@@ -15,7 +16,7 @@ END_CLOCKS = 36
 
 def brightness_field(brightness: float) -> int:
     """The 5-bit brightness (0 to 31) for brightness 0 to 1, as Pimoroni's blinkt does."""
-    return int(31.0 * max(0.0, min(1.0, brightness))) & 0b11111
+    return int(31.0 * clamp01(brightness)) & 0b11111
 
 
 def _byte_bits(byte: int) -> list[int]:

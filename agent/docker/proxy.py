@@ -33,7 +33,6 @@ import json
 import logging
 import re
 import selectors
-import signal
 import socket
 import sys
 import threading
@@ -45,6 +44,8 @@ from typing import Self
 from urllib.parse import unquote_plus
 
 import h11
+
+from agent.shared.signals import stop_event
 
 log = logging.getLogger("agent.docker.proxy")
 DOCKER_SOCKET = "/var/run/docker.sock"
@@ -350,10 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"socket_proxy: cannot listen on {args[0]}: {exc}", file=sys.stderr)
         return 2
     log.info("allow-listed GETs on %s for %s", args[0], proxy.upstream)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    stop_event(log).wait()
     proxy.close()
     return 0
 

@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from agent.mqtt.broker_url import BrokerUrl
 from agent.mqtt.client import TlsFiles, describe_connect_error, describe_refusal, new_client
 from agent.mqtt.topics import OFFLINE, ONLINE, Topics
+from agent.shared.log_once import SayOnce
 
 log = logging.getLogger("agent.mqtt")
 
@@ -48,7 +49,7 @@ class Publisher:
         self._state: str | None = None  # newest node state, JSON
         self._cluster: str | None = None  # newest cluster state, JSON (leader only)
         self._discovery: list[tuple[str, str]] = []
-        self._problem: str | None = None
+        self._say = SayOnce(log, "MQTT: %s; retrying")  # called with the lock held
 
         c = new_client(broker, client_id, tls, reconnect_max_s)
         c.will_set(topics.availability, OFFLINE, qos=1, retain=True)
@@ -88,10 +89,6 @@ class Publisher:
             if changed and self._connected:
                 self._send_discovery()
 
-    @property
-    def connected(self) -> bool:
-        return self._connected
-
     def close(self, timeout_s: float = 1.0) -> None:
         """Publish offline, disconnect, stop paho's thread. Idempotent."""
         with self._lock:
@@ -124,13 +121,6 @@ class Publisher:
         for topic, payload in self._discovery:
             self._publish(topic, payload)
 
-    def _say(self, problem: str | None) -> None:
-        """Log a problem once, and its end: not a line every retry."""
-        if problem != self._problem:
-            if problem is not None:
-                log.warning("MQTT: %s; retrying", problem)
-            self._problem = problem
-
     # --- paho's callbacks, on paho's thread: thin, and never raise ------------------------
 
     def _on_connect(
@@ -143,7 +133,7 @@ class Publisher:
         with self._lock:
             client.drop_out_messages()  # whatever was in flight is stale now
             self._connected = True
-            self._problem = None
+            self._say(None)
             log.info("MQTT: connected to %s", self._broker)
             self._publish(self._topics.availability, ONLINE)
             self._send_discovery()

@@ -6,6 +6,14 @@ import re
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 MAX_NAME_LENGTH = 64
+# a node name as it appears in topics and payloads (the JSON Schemas say the same)
+NODE_NAME_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+_NODE_NAME = re.compile(NODE_NAME_PATTERN)
+
+
+def is_node_name(text: str) -> bool:
+    """Whether text is a node name as safe_name makes them."""
+    return _NODE_NAME.fullmatch(text) is not None
 
 
 def safe_name(name: str) -> str:
