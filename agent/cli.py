@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from collections.abc import Sequence
 
 from agent.docker.connect import make_swarm_sampler
 from agent.host import HostSampler
-from agent.sample import resolve_node_name, sample_messages, take_sample
+from agent.sample import resolve_node_name, sample_frame, sample_messages, take_sample
 from agent.settings.config import AgentConfig, load_agent_config
 from agent.settings.start import load_settings, setup_logging
 
@@ -21,7 +22,19 @@ log = logging.getLogger("agent")
 
 
 def run_once(config: AgentConfig) -> int:
-    """Print the node snapshot (and, on any manager, the cluster snapshot) as JSON lines."""
+    """Print the node snapshot (and, on any manager, the cluster snapshot) as JSON lines.
+
+    A display named with --display (not auto) shows the sample's frame, which the node
+    snapshot then carries in `leds`, and keeps it lit after exit: a participant trying
+    the Blinkt sees their strain until the next run (--brightness 0 turns it off).
+    """
+    display = None
+    if config.display not in ("auto", "none"):
+        from agent.runner import open_agent_display
+
+        display = open_agent_display(config, stream=sys.stderr)  # stdout carries the JSON
+        if display is None:
+            return 2
     started = time.monotonic()
     host = HostSampler()
     swarm = make_swarm_sampler(config, cluster="any")
@@ -31,7 +44,20 @@ def run_once(config: AgentConfig) -> int:
     finally:
         swarm.close()
     node = resolve_node_name(config.node_name, sample.swarm)
-    node_state, cluster_state = sample_messages(sample, node, config.capacity, config.interval_s)
+    frame = None
+    if display is not None:
+        frame = sample_frame(sample, config)
+        display.show(frame)
+        display.leave()
+        log.info(
+            "display: %s shows the frame and keeps it after exit"
+            " (--once --display %s --brightness 0 turns it off)",
+            display.name,
+            config.display,
+        )
+    node_state, cluster_state = sample_messages(
+        sample, node, config.capacity, config.interval_s, leds=frame
+    )
     print(json.dumps(node_state, separators=(",", ":")))
     if cluster_state is not None:
         print(json.dumps(cluster_state, separators=(",", ":")))

@@ -11,17 +11,18 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
 from agent.docker.connect import docker_connect, make_swarm_sampler
 from agent.docker.events import ContainerEvents
-from agent.frames import frame_for, strain_band
+from agent.frames import strain_band
 from agent.host import HostSampler
 from agent.mqtt.client import client_id
 from agent.mqtt.publisher import Publisher
 from agent.mqtt.topics import Topics, discovery_messages
-from agent.sample import Sample, resolve_node_name, sample_messages, take_sample
+from agent.sample import Sample, resolve_node_name, sample_frame, sample_messages, take_sample
 from agent.settings.config import AgentConfig
 from agent.shared.heartbeat import Heartbeat, stuck_after
 from agent.shared.signals import stop_event
@@ -91,14 +92,7 @@ class Agent:
                         )
                     )
                 self.publisher.start()
-        frame = frame_for(
-            self.config.led_mode,
-            strain=sample.strain.value,
-            tasks_by_service=sample.swarm.tasks_by_service,
-            docker_ok=sample.swarm.ok,
-            brightness=self.config.brightness,
-            thresholds=self.config.thresholds,
-        )
+        frame = sample_frame(sample, self.config)
         self.display.show(frame)  # writes nothing when the frame is unchanged
         node_state, cluster_state = sample_messages(
             sample, self.node, self.config.capacity, self.config.interval_s, leds=frame
@@ -134,13 +128,23 @@ class Agent:
         self.swarm.close()
 
 
-def run(config: AgentConfig) -> int:
+def open_agent_display(config: AgentConfig, stream: TextIO | None = None) -> Display | None:
+    """The display the settings choose; None after one line on stderr if it cannot run."""
     try:
-        display = open_display(
-            config.display, gpiomem=Path(config.gpiomem), sysfs_root=Path(config.sysfs_gpio)
+        return open_display(
+            config.display,
+            gpiomem=Path(config.gpiomem),
+            sysfs_root=Path(config.sysfs_gpio),
+            stream=stream,
         )
     except DisplayError as exc:
         print(f"swarmgauge-agent: error: --display {config.display}: {exc}", file=sys.stderr)
+        return None
+
+
+def run(config: AgentConfig) -> int:
+    display = open_agent_display(config)
+    if display is None:
         return 2
     if isinstance(display, TerminalDisplay) and display.tty:
         display.keep_below_logs(logging.getLogger())

@@ -10,8 +10,9 @@ from typing import Any
 
 from agent.docker.readings import SwarmReading
 from agent.docker.swarm import SwarmSampler
-from agent.frames import Frame
+from agent.frames import Frame, frame_for
 from agent.host import HostReading, HostSampler
+from agent.settings.config import AgentConfig
 from agent.shared.names import safe_name
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import Strain, node_strain
@@ -23,6 +24,18 @@ class Sample:
     host: HostReading
     swarm: SwarmReading
     strain: Strain
+
+
+def sample_frame(sample: Sample, config: AgentConfig) -> Frame:
+    """The LED frame for this sample, as --led-mode, --brightness and the thresholds say."""
+    return frame_for(
+        config.led_mode,
+        strain=sample.strain.value,
+        tasks_by_service=sample.swarm.tasks_by_service,
+        docker_ok=sample.swarm.ok,
+        brightness=config.brightness,
+        thresholds=config.thresholds,
+    )
 
 
 def take_sample(

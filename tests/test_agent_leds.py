@@ -16,7 +16,7 @@ from agent.settings.config import load_agent_config
 from agent.strain import node_strain
 from tests.apa102_decode import bits_from_gpio, frames_from_bits
 from tests.fake_hardware import FAKES, make_sysfs_tree, sysfs_frames
-from tests.helpers import AgentProcess, clean_env
+from tests.helpers import AgentProcess, clean_env, json_lines, run_agent
 from tests.peers.net import wait_until
 
 
@@ -76,3 +76,35 @@ def test_sigterm_leaves_the_leds_dark(tmp_path: Path) -> None:
     last = frames()[-1]
     assert last == [(0, 0, 0, 0)] * 8, agent.log()
     assert "Traceback" not in agent.log()
+
+
+def test_once_with_a_display_shows_the_frame_and_keeps_it(tmp_path: Path) -> None:
+    """A participant trying the Blinkt with --once sees their strain: the frame is
+    written, not cleared after, carried in `leds`, and stderr says so in one line."""
+    root = make_sysfs_tree(tmp_path)
+    args = ["--once", "--display", "sysfs", "--sysfs-gpio", str(root), "--docker-host", "none"]
+    result = run_agent([*args, "--brightness", "0.5"])
+    assert result.returncode == 0, result.stderr
+    (node_state,) = json_lines(result.stdout)
+    frames = sysfs_frames(root, 512)
+    assert len(frames) == 1  # shown, and no dark frame after it
+    assert [list(p[:3]) for p in node_state["leds"]] == [list(p[:3]) for p in frames[0]]
+    assert any(p[:3] != (0, 0, 0) for p in frames[0])
+    said = [line for line in result.stderr.splitlines() if "keeps it after exit" in line]
+    assert len(said) == 1 and "--brightness 0" in said[0], result.stderr
+
+    dark = run_agent([*args, "--brightness", "0"])  # the way to turn it off, as it says
+    assert dark.returncode == 0, dark.stderr
+    assert all(p[3] == 0 for p in sysfs_frames(root, 512)[-1])
+
+
+def test_once_without_a_named_display_drives_none(tmp_path: Path) -> None:
+    root = make_sysfs_tree(tmp_path)
+    result = run_agent(["--once", "--sysfs-gpio", str(root), "--docker-host", "none"])
+    assert result.returncode == 0, result.stderr
+    (node_state,) = json_lines(result.stdout)
+    assert "leds" not in node_state
+    assert (root / "gpio535" / "value").read_text() == ""  # auto drives no LEDs with --once
+    bad = run_agent(["--once", "--display", "blinkt", "--gpiomem", str(tmp_path / "no")])
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "--display blinkt" in bad.stderr, bad.stderr

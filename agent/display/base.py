@@ -49,6 +49,15 @@ class Display:
             self._closed = True
             self._release()
 
+    def leave(self) -> None:
+        """Let go of the hardware with the last frame still lit (APA102 LEDs hold what
+        they were sent): for --once, whose frame should outlive the process."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._release()
+
     # --- what a backend provides ---------------------------------------------------------
 
     def _write(self, frame: Frame) -> None:
