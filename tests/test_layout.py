@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,27 @@ def test_help_imports_no_docker_sdk_nor_mqtt_client_for_docker() -> None:
     loaded = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
     assert "agent.cli" in loaded  # the check can see what --help imports
     assert not {m for m in loaded if m == "docker" or m.startswith(("docker.", "requests"))}
+
+
+# paho-mqtt calls the code makes that older 2.x releases lack, and the release that
+# brought each: the floor in pyproject.toml must be at least the newest of them
+# (on 2.1 drop_out_messages() is missing: the MQTT thread died, nothing published).
+PAHO_SINCE = {"drop_out_messages": (2, 2)}
+
+
+def test_the_paho_floor_covers_what_the_code_calls() -> None:
+    from importlib.metadata import version
+
+    import paho.mqtt.client as mqtt
+
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    floor_text = re.search(r'"paho-mqtt>=([0-9.]+)', pyproject)
+    assert floor_text is not None
+    floor = tuple(int(p) for p in floor_text.group(1).split("."))
+    code = " ".join(p.read_text() for p in modules().values())
+    for call, since in PAHO_SINCE.items():
+        assert f".{call}(" in code  # still called: else drop it from the table
+        assert hasattr(mqtt.Client, call)
+        assert floor >= since, f"paho-mqtt>={floor_text.group(1)} lacks {call} (since {since})"
+    installed = tuple(int(p) for p in version("paho-mqtt").split(".")[:2])
+    assert installed >= floor[:2]
