@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import threading
 import time
 import urllib.request
@@ -21,7 +22,7 @@ from gauge.runner import GaugeApp
 from tests.helpers import AgentProcess, clean_env
 from tests.mqtt_watch import Watcher, topic_is
 from tests.peers.net import free_port, wait_until
-from tests.peers.stack_broker import PASSWORDS, StackBroker
+from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None,
@@ -173,6 +174,7 @@ def test_an_agents_connection_cannot_be_taken_over(
         assert watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"offline"), 5, seen)
         back = watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"online"), 5, seen)
         assert back is not None, agent.log()
+        assert wait_until(lambda: "another agent uses the node name pi-1" in agent.log(), 5)
 
 
 def test_a_node_that_is_not_listed_is_told_why(stack_broker: StackBroker, tmp_path: Path) -> None:
@@ -192,3 +194,32 @@ def test_the_open_variant_lets_anyone_in_and_says_so(tmp_path: Path) -> None:
         with node_agent(b, "pi-1", tmp_path / "pi-1.log") as agent:  # its password: ignored
             with Watcher(b.host, b.port, "swarmgauge/#", "anon") as watch:
                 assert watch.wait_for(topic_is("swarmgauge/node/pi-1/state"), 15), agent.log()
+
+
+def test_node_names_that_would_share_topics_or_are_not_host_names_are_left_out(
+    tmp_path: Path,
+) -> None:
+    nodes = ["pi.2", "pi_2", "*", "-v", ".x", "gauge", "pi-3", "pi-3"]
+    with StackBroker(tmp_path, nodes) as b:
+        assert wait_until(lambda: "node user(s)" in b.log_tail(), 5)
+        users = [line.split()[1] for line in (b.run_dir / "acl").read_text().splitlines()
+                 if line.startswith("user ")]  # fmt: skip
+        log = b.log_tail(40)
+        assert connack(b, ("pi.2", PASSWORDS["agent"])) == "Success"
+        assert connack(b, ("pi_2", PASSWORDS["agent"])) == "Not authorized"
+    assert users == ["gauge", "viewer", "pi.2", "pi-3"]
+    assert "another node's topics are already pi_2" in log
+    for refused in ("*", "-v", ".x", "gauge"):
+        assert f"node name '{refused}' left out" in log
+
+
+@pytest.mark.parametrize("secret", ["abc ", " abc", "   ", "ab\\cd", "a:b", ""])
+def test_a_secret_the_clients_could_not_match_stops_the_broker(tmp_path: Path, secret: str) -> None:
+    b = StackBroker(tmp_path, NODES)
+    (b.secrets / "agent_password").write_text(secret + "\n")
+    env = b._env()
+    done = subprocess.run(["sh", str(BROKER_START)], env=env, capture_output=True, text=True,
+                          timeout=10)  # fmt: skip
+    b.stop()
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "secret agent_password" in done.stderr

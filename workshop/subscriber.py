@@ -26,7 +26,15 @@ def on_message(client, userdata, msg):
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
 if user:
     client.username_pw_set(user, os.environ.get("MQTT_PASSWORD"))
-client.on_connect = lambda c, *_: c.subscribe("swarmgauge/node/+/state")
+
+
+def on_connect(client, userdata, flags, reason, properties):
+    if reason.is_failure:  # a wrong or missing password: say so, and stop
+        sys.exit(f"the broker refused: {reason}")
+    client.subscribe("swarmgauge/node/+/state")
+
+
+client.on_connect = on_connect
 client.on_message = on_message
 client.connect(host, port)
 try:

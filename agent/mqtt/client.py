@@ -44,15 +44,19 @@ def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:
 REFUSED_LOGIN = ("Not authorized", "Bad user name or password")
 
 
-def describe_refusal(reason: object, broker: BrokerUrl) -> str:
-    """One line for a broker that answered CONNECT with a refusal."""
+NODE_HINT = (
+    "in the stack, a Pi that joined after the deploy needs the stack deployed again with"
+    " SWARMGAUGE_NODES"
+)
+
+
+def describe_refusal(reason: object, broker: BrokerUrl, hint: str | None = None) -> str:
+    """One line for a broker that answered CONNECT with a refusal; hint: what else to
+    check when it refused the login."""
     line = f"broker {broker} refused the connection: {reason}"
     if str(reason) in REFUSED_LOGIN:
-        line += (
-            f" (as {broker.username or 'anonymous'}: check the user and password; in the"
-            " stack, a Pi that joined after the deploy needs the stack deployed again with"
-            " SWARMGAUGE_NODES)"
-        )
+        more = f"; {hint}" if hint else ""
+        line += f" (as {broker.username or 'anonymous'}: check the user and password{more})"
     return line
 
 

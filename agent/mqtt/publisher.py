@@ -13,12 +13,19 @@ import json
 import logging
 import sys
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from agent.mqtt.broker_url import BrokerUrl
-from agent.mqtt.client import TlsFiles, describe_connect_error, describe_refusal, new_client
+from agent.mqtt.client import (
+    NODE_HINT,
+    TlsFiles,
+    describe_connect_error,
+    describe_refusal,
+    new_client,
+)
 from agent.mqtt.topics import OFFLINE, ONLINE, Topics
 from agent.shared.log_once import SayOnce
 
@@ -50,6 +57,7 @@ class Publisher:
         self._cluster: str | None = None  # newest cluster state, JSON (leader only)
         self._discovery: list[tuple[str, str]] = []
         self._say = SayOnce(log, "MQTT: %s; retrying")  # called with the lock held
+        self._offline_said_at = -60.0
 
         c = new_client(broker, client_id, tls, reconnect_max_s)
         c.will_set(topics.availability, OFFLINE, qos=1, retain=True)
@@ -121,6 +129,18 @@ class Publisher:
         for topic, payload in self._discovery:
             self._publish(topic, payload)
 
+    def _note_offline(self) -> None:
+        """Once a minute at most: a late will is normal once, not over and over."""
+        now = time.monotonic()
+        if now - self._offline_said_at >= 60.0:
+            self._offline_said_at = now
+            log.info(
+                "MQTT: answered 'offline' on %s with 'online' (a late will; if this repeats,"
+                " another agent uses the node name %s)",
+                self._topics.availability,
+                self._topics.node,
+            )
+
     # --- paho's callbacks, on paho's thread: thin, and never raise ------------------------
 
     def _on_connect(
@@ -128,7 +148,7 @@ class Publisher:
     ) -> None:
         if reason.is_failure:
             with self._lock:
-                self._say(describe_refusal(reason, self._broker))
+                self._say(describe_refusal(reason, self._broker, NODE_HINT))
             return
         with self._lock:
             client.drop_out_messages()  # whatever was in flight is stale now
@@ -163,6 +183,7 @@ class Publisher:
                 with self._lock:
                     if self._connected and not self._closed:
                         self._publish(self._topics.availability, ONLINE)
+                        self._note_offline()
             return
         # Home Assistant says "online" when it (re)starts: announce the sensors again
         if msg.payload.strip() == b"online":

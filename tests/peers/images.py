@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +77,13 @@ def base_image(client: Any) -> str:
     return BASE_TAG
 
 
-def offline_context(workdir: Path) -> Path:
+def offline_context(workdir: Path, pure_python: bool = False) -> Path:
     """A copy of the repository with armhf/wheelhouse filled by the host's pip.
 
     Containers here cannot check the registry's TLS certificate the way the host
     can, so the build takes its packages from a wheelhouse, as a workshop without
-    internet would.
+    internet would. pure_python: only py3-none-any wheels, for another CPU (the arm/v6
+    build), and no psutil (its base has Debian's) nor the Pi extras.
     """
     context = workdir / "context"
     files = subprocess.run(
@@ -96,22 +98,21 @@ def offline_context(workdir: Path) -> Path:
             (context / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, context / name)
     wheelhouse = context / "armhf" / "wheelhouse"
+    wanted = ["setuptools>=61", "wheel"]
+    if pure_python:
+        project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+        wanted += [d for d in project["dependencies"] if not d.startswith("psutil")]
+        where = ["--only-binary=:all:", "--platform", "any", "--implementation", "py",
+                 "--python-version", "3.11"]  # fmt: skip
+    else:
+        wanted.append(f"{context}[pi]")
+        where = []
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--dest",
-            str(wheelhouse),
-            "setuptools>=61",
-            "wheel",
-            f"{context}[pi]",
-        ],
+        [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(wheelhouse),
+         *where, *wanted],
         check=True,
         capture_output=True,
-    )
+    )  # fmt: skip
     return context
 
 
