@@ -61,9 +61,17 @@ def image(dockerd: Dockerd, tmp_path_factory: pytest.TempPathFactory) -> str:
     return IMAGE_TAG
 
 
+SUMMARIES = {
+    "faults.md": "the gauge under faults (tests/test_faults.py)",
+    "armv6.md": "the linux/arm/v6 image (tests/test_armv6_image.py)",
+}
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The fault suite's table, where it ran in this session."""
-    table = Path(__file__).resolve().parent / "artifacts" / "faults.md"
-    if table.exists() and table.stat().st_mtime >= SESSION_STARTED:
-        terminalreporter.write_sep("=", "the gauge under faults (tests/test_faults.py)")
-        terminalreporter.write_line(table.read_text().rstrip())
+    """The fault suite's table and the arm/v6 image's size and build time, where they
+    were made in this session."""
+    for name, title in SUMMARIES.items():
+        found = Path(__file__).resolve().parent / "artifacts" / name
+        if found.exists() and found.stat().st_mtime >= SESSION_STARTED:
+            terminalreporter.write_sep("=", title)
+            terminalreporter.write_line(found.read_text().rstrip())
