@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.benchmarks.proc_stats import cpu_s, peak_rss_mib
+from tests.benchmarks.rows import row
 from tests.helpers import clean_env
 from tests.peers.broker import Broker
 from tests.peers.net import free_port, wait_for_port
@@ -100,6 +101,10 @@ def main() -> int:
         f"{'ok' if share <= TARGET else 'OVER'}"
     )
     print(f"gauge peak RSS {rss:.1f} MiB; CPU per message {used / sent * 1e6:.1f} µs")
+    row(f"gauge CPU, {nodes} nodes × 1 msg/s (% of a core)", f"{share * 100:.2f} %",
+        f"≤ {TARGET * 100:.0f} %", share / TARGET)  # fmt: skip
+    row(f"gauge peak RSS, {nodes} nodes", f"{rss:.1f} MiB")
+    row("gauge CPU per message", f"{used / sent * 1e6:.1f} µs")
     return 0 if share <= TARGET and seen == nodes else 1
 
 

@@ -20,6 +20,7 @@ import time
 
 from agent.docker.http import DockerHttp
 from tests.benchmarks.proc_stats import cpu_s
+from tests.benchmarks.rows import row
 from tests.peers.dockerd import Dockerd, create_service, wait_for_running
 from tests.peers.net import free_port, wait_for_port
 
@@ -109,6 +110,11 @@ def main() -> int:
     ratio = idle_rss / IDLE_RSS_TARGET_MIB
     print(f"proxy memory: {started_rss:.1f} MiB at start, {idle_rss:.1f} MiB idle after; "
           f"target {IDLE_RSS_TARGET_MIB:g} MiB, ratio {ratio:.2f}")  # fmt: skip
+    row("socket proxy: added latency per GET (median)", f"{added:.2f} ms",
+        f"≤ {ADDED_LATENCY_TARGET_MS:g} ms", added / ADDED_LATENCY_TARGET_MS)  # fmt: skip
+    row("socket proxy: CPU per GET", f"{per_request_ms:.3f} ms")
+    row("socket proxy: memory idle", f"{idle_rss:.1f} MiB", f"≤ {IDLE_RSS_TARGET_MIB:g} MiB",
+        ratio)  # fmt: skip
     missed = idle_rss > IDLE_RSS_TARGET_MIB or added > ADDED_LATENCY_TARGET_MS
     return 1 if missed else 0
 
