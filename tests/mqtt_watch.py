@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.helpers import validate
 
@@ -43,7 +44,7 @@ class Watcher:
         self.invalid: list[str] = []  # payloads that failed their JSON Schema
         self._cond = threading.Condition()
         self._topic = topic
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         self._client.on_connect = lambda c, *_: c.subscribe(self._topic, qos=1)
         self._client.on_message = self._on_message
         self._client.reconnect_delay_set(1, 2)  # back soon after a broker restart
@@ -60,7 +61,7 @@ class Watcher:
         self._client.loop_start()
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        received = Received(msg.topic, msg.payload, bool(msg.retain), time.time())
+        received = Received(msg.topic, bytes(msg.payload), bool(msg.retain), time.time())
         parts = msg.topic.split("/")
         kind = None
         if len(parts) >= 4 and parts[-3] == "node" and parts[-1] == "state":

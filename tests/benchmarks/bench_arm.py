@@ -22,11 +22,13 @@ from tests.benchmarks.rows import row
 from tests.peers.armv6 import make_armel_rootfs_tar, qemu_arm_binfmt
 from tests.peers.images import REPO
 
-# The estimate's assumption, stated in the table: qemu's TCG spends roughly 10-20 host
-# instructions per guest instruction, so one core of this host emulates an ARM1176 at
-# about the speed of the real 1 GHz part; a Pi Zero W is taken to run as fast as its
-# emulation here. An estimate, not a measurement.
-ASSUMPTION = "a Pi Zero W ≈ its emulation on this host"
+# The estimate's assumption, stated in the table: a 1 GHz ARM1176 runs this Python as
+# fast as its emulation on this host did, to within a factor of 3 either way (qemu's
+# code translation costs ~5-20 host instructions per guest one; published CPython
+# figures for a Pi Zero put it 20-40x behind one desktop x86 core). An estimate, not a
+# measurement: the worst case (3x the emulated figure) is shown beside it.
+ASSUMPTION = "≈ its emulation here, up to 3× slower"
+WORST = 3.0
 
 PER_SAMPLE = """
 import json, statistics, time
@@ -92,9 +94,10 @@ def main() -> int:
     row("agent start-up CPU (--once), host", f"{host_s:.2f} s")
     row("agent start-up CPU (--once), emulated ARM1176", f"{arm_s:.1f} s",
         f"ratio to host {arm_s / host_s:.0f}×")  # fmt: skip
-    at_5s = f"{arm_ms / 5000 * 100:.2f} % of the core at a 5 s interval"
-    row(f"Pi Zero W estimate ({ASSUMPTION}): CPU per sample, start-up",
-        f"{arm_ms:.0f} ms, {arm_s:.0f} s", at_5s)  # fmt: skip
+    worst_ms, worst_s = arm_ms * WORST, arm_s * WORST
+    share = f"worst {worst_ms / 5000 * 100:.2f} % of the core at a 5 s interval"
+    row(f"Pi Zero W estimate ({ASSUMPTION}): CPU per sample, start-up CPU",
+        f"{arm_ms:.0f}–{worst_ms:.0f} ms, {arm_s:.1f}–{worst_s:.1f} s", share)  # fmt: skip
     return 0
 
 

@@ -99,11 +99,9 @@ def main() -> int:
     per_request_ms = proxy_cpu / requests * 1000
     print(f"socket proxy, {requests} GETs ({rounds} rounds of the leader's {len(GETS)}), "
           f"{TASKS} tasks")  # fmt: skip
-    print("| figure | direct | through the proxy |")
-    print("|---|---|---|")
-    print(f"| latency median (ms) | {statistics.median(direct_ms):.2f} | "
-          f"{statistics.median(through_ms):.2f} |")  # fmt: skip
-    print(f"| latency p95 (ms) | {p95(direct_ms):.2f} | {p95(through_ms):.2f} |")
+    print(f"latency median: {statistics.median(direct_ms):.2f} ms direct, "
+          f"{statistics.median(through_ms):.2f} ms through the proxy")  # fmt: skip
+    print(f"latency p95: {p95(direct_ms):.2f} ms direct, {p95(through_ms):.2f} ms through")
     print(f"proxy CPU per request: {per_request_ms:.3f} ms")
     print(f"added latency (median): {added:.2f} ms; target {ADDED_LATENCY_TARGET_MS:g} ms, "
           f"ratio {added / ADDED_LATENCY_TARGET_MS:.2f}")  # fmt: skip

@@ -12,6 +12,7 @@ half of node_exporter's.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,14 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        # Glances at 1 s, without its UI (--quiet): the same host, sampled as often
+        glances = None
+        if shutil.which("glances"):
+            glances = subprocess.Popen(
+                ["glances", "--quiet", "-t", "1"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         agent = subprocess.Popen(
             [
                 *AGENT,
@@ -86,6 +95,7 @@ def main() -> int:
                 raise SystemExit("node_exporter did not listen")
             time.sleep(3)  # both past start-up
             a0, e0, t0 = cpu_s(agent.pid), cpu_s(exporter.pid), time.monotonic()
+            g0 = cpu_s(glances.pid) if glances is not None else 0.0
             d0 = cpu_s(daemon.proc.pid)
             aw0, ew0 = wakeups(agent.pid), wakeups(exporter.pid)
             scrapes = 0
@@ -97,12 +107,13 @@ def main() -> int:
             span = time.monotonic() - t0
             agent_share = (cpu_s(agent.pid) - a0) / span
             exporter_share = (cpu_s(exporter.pid) - e0) / span
+            glances_share = (cpu_s(glances.pid) - g0) / span if glances is not None else None
             dockerd_share = max(0.0, (cpu_s(daemon.proc.pid) - d0) / span - dockerd_idle)
             agent_rss, exporter_rss = peak_rss_mib(agent.pid), peak_rss_mib(exporter.pid)
             agent_wakes = (wakeups(agent.pid) - aw0) / span
             exporter_wakes = (wakeups(exporter.pid) - ew0) / span
         finally:
-            for proc in (agent, exporter):
+            for proc in (agent, exporter, *([glances] if glances is not None else [])):
                 proc.terminate()
                 proc.wait(timeout=10)
     ratio = agent_share / exporter_share if exporter_share else float("inf")
@@ -123,6 +134,11 @@ def main() -> int:
     row("node_exporter CPU, scraped 1/s (% of a core)", f"{exporter_share * 100:.2f} %")
     row("agent CPU / node_exporter CPU", f"{ratio:.3f}", f"≤ {AGENT_VS_EXPORTER}",
         ratio / AGENT_VS_EXPORTER)  # fmt: skip
+    if glances_share is None:
+        row("Glances at 1 s", "skipped: not installed (apt-get install glances)")
+    else:
+        row("Glances CPU at 1 s (% of a core)", f"{glances_share * 100:.2f} %")
+        row("agent CPU / Glances CPU", f"{agent_share / glances_share:.3f}")
     row("agent peak RSS, running", f"{agent_rss:.1f} MiB")
     row("dockerd CPU answering the agent (% of a core)", f"{dockerd_share * 100:.2f} %")
     both = (agent_share + dockerd_share) / exporter_share if exporter_share else float("inf")
