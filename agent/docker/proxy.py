@@ -45,6 +45,7 @@ from urllib.parse import unquote_plus
 
 import h11
 
+from agent.docker.readings import TASK_LABEL
 from agent.shared.signals import stop_event
 
 log = logging.getLogger("agent.docker.proxy")
@@ -56,7 +57,6 @@ HEAD_TIMEOUT_S = 10.0
 ANSWER_TIMEOUT_S = 60.0
 CHUNK = 64 * 1024
 
-TASK_LABEL = "com.docker.swarm.task.id"
 # path (after an optional /vX.Y) → parameter → the values allowed: for `filters`, each
 # filter's allowed values (a JSON object on the wire). Exactly what the agent sends:
 # no all=1 (every container's command line), no since= (a replay of old events).
