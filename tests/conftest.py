@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.leftovers import leftovers
 from tests.peers.broker import Broker
 from tests.peers.dockerd import Dockerd, DockerdUnavailable
 from tests.peers.images import IMAGE_TAG, base_image, build, offline_context
@@ -75,3 +76,26 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         if found.exists() and found.stat().st_mtime >= SESSION_STARTED:
             terminalreporter.write_sep("=", title)
             terminalreporter.write_line(found.read_text().rstrip())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run, naming them, if processes the tests started are still alive; then
+    end them (they are ours: begun during this session, running what the tests run)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    time.sleep(0.5)  # a process ended just now may still be on its way out
+    left = leftovers(SESSION_STARTED, {os.getpid()})
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"pid {pid}: {cmd}" for pid, cmd in sorted(left.items())]
+    if reporter is not None:
+        reporter.write_sep("=", "processes the tests started and left running", red=True)
+        for line in lines:
+            reporter.write_line(line)
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
