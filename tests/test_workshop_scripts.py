@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.peers.broker import Broker
 from tests.peers.net import wait_until
 from tests.test_gauge import Publisher
@@ -62,3 +64,16 @@ def test_subscriber_prints_each_node(broker: Broker, tmp_path: Path) -> None:
         sub.terminate()
         sub.wait(timeout=5)
         nodes.close()
+
+
+def test_armhf_build_without_buildx_says_what_it_can_do() -> None:
+    """Debian's docker.io has no buildx: a multi-platform build is refused with one line
+    that says the classic-builder route (the single-platform build itself is the
+    arm/v6 image test's)."""
+    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode == 0:
+        pytest.skip("this docker has buildx")
+    build = Path(__file__).resolve().parents[1] / "armhf" / "build"
+    result = subprocess.run([str(build)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "no docker buildx" in result.stderr and "--load --platforms" in result.stderr
