@@ -77,14 +77,8 @@ def base_image(client: Any) -> str:
     return BASE_TAG
 
 
-def offline_context(workdir: Path, pure_python: bool = False) -> Path:
-    """A copy of the repository with armhf/wheelhouse filled by the host's pip.
-
-    Containers here cannot check the registry's TLS certificate the way the host
-    can, so the build takes its packages from a wheelhouse, as a workshop without
-    internet would. pure_python: only py3-none-any wheels, for another CPU (the arm/v6
-    build), and no psutil (its base has Debian's) nor the Pi extras.
-    """
+def repo_copy(workdir: Path) -> Path:
+    """The repository's files (tracked and new, not ignored) copied to workdir/context."""
     context = workdir / "context"
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
@@ -97,6 +91,18 @@ def offline_context(workdir: Path, pure_python: bool = False) -> Path:
         if (REPO / name).is_file():
             (context / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, context / name)
+    return context
+
+
+def offline_context(workdir: Path, pure_python: bool = False) -> Path:
+    """A copy of the repository with armhf/wheelhouse filled by the host's pip.
+
+    Containers here cannot check the registry's TLS certificate the way the host
+    can, so the build takes its packages from a wheelhouse, as a workshop without
+    internet would. pure_python: only py3-none-any wheels, for another CPU (the arm/v6
+    build), and no psutil (its base has Debian's) nor the Pi extras.
+    """
+    context = repo_copy(workdir)
     wheelhouse = context / "armhf" / "wheelhouse"
     wanted = ["setuptools>=61", "wheel"]
     if pure_python:
