@@ -30,7 +30,8 @@ EXPECTED = {
     "lab1-blinkt": r"leds: ",
     "lab2-swarm": r"map\[gauge:yes\]",
     "lab3-deploy": r'"schema":1',
-    "lab4-strain": r"\bload\s+replicated\s+4/4\b",  # every load task up: 0/4 must fail
+    # every load task up (0/4 must fail), and the gauge counting exactly 4 more
+    "lab4-strain": r"\bload\s+replicated\s+4/4\b(.|\n)*running tasks: 4 more than before",
     "lab5-subscribe": r": strain ",
 }
 
