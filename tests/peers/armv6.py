@@ -10,13 +10,12 @@ import io
 import shutil
 import subprocess
 import tarfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.peers.images import debian_mirror, has_image
+from tests.peers.images import build, debian_mirror, has_image, tar_root
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 QEMU_ARM_CONF = Path("/usr/lib/binfmt.d/qemu-arm.conf")  # Debian's, from qemu-user-static
@@ -116,15 +115,7 @@ def make_armel_rootfs_tar(log: Path) -> Path:
             ["chroot", str(root), "/debootstrap/debootstrap", "--second-stage"],
             check=True, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
-        for f in (root / cache).glob("*"):
-            if f.is_file():
-                f.unlink()
-    partial = ARMEL_TAR.with_suffix(".partial")
-    subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
-    partial.rename(ARMEL_TAR)
-    shutil.rmtree(root, ignore_errors=True)
-    return ARMEL_TAR
+    return tar_root(root, ARMEL_TAR)
 
 
 def armv6_base_image(client: Any, log: Path) -> str:
@@ -148,21 +139,5 @@ def armv6_base_image(client: Any, log: Path) -> str:
 
 def build_armv6_image(client: Any, context: Path, base: str) -> float:
     """Dockerfile.armhf for linux/arm/v6 on the armel base; seconds taken."""
-    import docker.errors
-
-    started = time.monotonic()
-    try:
-        client.images.build(
-            path=str(context),
-            dockerfile="Dockerfile.armhf",
-            tag=ARMV6_IMAGE_TAG,
-            buildargs={"BASE": base, "EXTRAS": ""},
-            platform=PLATFORM,
-            network_mode="host",
-            rm=True,
-            forcerm=True,
-        )
-    except docker.errors.BuildError as exc:
-        log = "".join(c.get("stream", "") for c in exc.build_log if isinstance(c, dict))
-        raise RuntimeError(f"{exc.msg}\n--- build log (end) ---\n{log[-3000:]}") from None
-    return time.monotonic() - started
+    args = {"BASE": base, "EXTRAS": ""}
+    return build(client, ARMV6_IMAGE_TAG, "Dockerfile.armhf", context, args, PLATFORM)

@@ -53,15 +53,21 @@ def make_rootfs_tar() -> Path:
         check=True,
         capture_output=True,
     )
+    return tar_root(root, ROOTFS_TAR)
+
+
+def tar_root(root: Path, tar: Path) -> Path:
+    """A debootstrapped root, without apt's caches, as the tar kept between runs (written
+    whole or not at all); the root directory removed."""
     for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for f in (root / cache).glob("*"):
             if f.is_file():
                 f.unlink()
-    partial = ROOTFS_TAR.with_suffix(".partial")
+    partial = tar.with_suffix(".partial")
     subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
-    partial.rename(ROOTFS_TAR)
+    partial.rename(tar)
     shutil.rmtree(root, ignore_errors=True)
-    return ROOTFS_TAR
+    return tar
 
 
 def has_image(client: Any, tag: str) -> bool:
@@ -122,7 +128,14 @@ def offline_context(workdir: Path, pure_python: bool = False) -> Path:
     return context
 
 
-def build(client: Any, tag: str, dockerfile: str, path: Path, buildargs: dict[str, str]) -> float:
+def build(
+    client: Any,
+    tag: str,
+    dockerfile: str,
+    path: Path,
+    buildargs: dict[str, str],
+    platform: str | None = None,
+) -> float:
     """Build with the host network (pip and apt reach their registries); seconds taken."""
     import docker.errors
 
@@ -133,6 +146,7 @@ def build(client: Any, tag: str, dockerfile: str, path: Path, buildargs: dict[st
             dockerfile=dockerfile,
             tag=tag,
             buildargs=buildargs,
+            platform=platform,
             network_mode="host",
             rm=True,
             forcerm=True,
