@@ -45,9 +45,7 @@ class Display:
         if self._closed:
             return
         self.clear()
-        with self._lock:
-            self._closed = True
-            self._release()
+        self.leave()
 
     def leave(self) -> None:
         """Let go of the hardware with the last frame still lit (APA102 LEDs hold what

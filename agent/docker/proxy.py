@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         upstream = args[1] if len(args) == 2 else DOCKER_SOCKET
         proxy = SocketProxy(args[0], upstream).start()
     except (OSError, ValueError) as exc:
-        print(f"socket_proxy: cannot listen on {args[0]}: {exc}", file=sys.stderr)
+        print(f"agent.docker.proxy: cannot listen on {args[0]}: {exc}", file=sys.stderr)
         return 2
     log.info("allow-listed GETs on %s for %s", args[0], proxy.upstream)
     stop_event(log).wait()

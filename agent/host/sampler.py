@@ -28,7 +28,8 @@ class HostSampler:
     ) -> None:
         self._ps = ps
         self._thermal_path = thermal_path
-        self._throttled_path = throttled_path
+        # a Pi's firmware file is there from boot, or never: not looked for every sample
+        self._throttled_path = throttled_path if throttled_path.exists() else None
         self._cpu_count: int = ps.cpu_count() or 1
         self._sensor = self._find_sensor()
         # psutil's first cpu_percent(None) is a meaningless 0.0: prime it now so
@@ -42,7 +43,9 @@ class HostSampler:
             cpu_count=self._cpu_count,
             memory_percent=float(self._ps.virtual_memory().percent),
             temperature_c=self._temperature_c(),
-            throttled=read_throttled(self._throttled_path),
+            throttled=None
+            if self._throttled_path is None
+            else read_throttled(self._throttled_path),
         )
 
     def _find_sensor(self) -> str | None:

@@ -113,15 +113,7 @@ def whole_between(low: int, high: int) -> Callable[[str], int]:
     return _between(int, "a whole number", low, high)
 
 
-def fraction(text: str) -> float:
-    """A number from 0 to 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError("must be a number from 0 to 1") from None
-    if not 0.0 <= value <= 1.0:
-        raise ValueError("must be from 0 to 1")
-    return value
+fraction = number_between(0.0, 1.0)  # a number from 0 to 1
 
 
 def one_of(*choices: str) -> Callable[[str], str]:
