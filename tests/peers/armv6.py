@@ -7,7 +7,6 @@ no buildx). The root filesystem is kept in /var/tmp between runs on the same mac
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import tarfile
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.peers.images import build, debian_mirror, has_image, tar_root
+from tests.peers.images import build, debian_mirror, empty_root, has_image, tar_root
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 QEMU_ARM_CONF = Path("/usr/lib/binfmt.d/qemu-arm.conf")  # Debian's, from qemu-user-static
@@ -101,10 +100,7 @@ def make_armel_rootfs_tar(log: Path) -> Path:
     stage here, its second stage under qemu (inside qemu_arm_binfmt())."""
     if ARMEL_TAR.exists():
         return ARMEL_TAR
-    if shutil.which("debootstrap") is None:
-        raise RuntimeError("debootstrap not installed (apt-get install debootstrap)")
-    root = Path("/var/tmp/swarmgauge-test-armel-rootfs")
-    shutil.rmtree(root, ignore_errors=True)
+    root = empty_root(Path("/var/tmp/swarmgauge-test-armel-rootfs"))
     with log.open("ab") as out:
         subprocess.run(
             ["debootstrap", "--arch=armel", "--foreign", "--variant=minbase",

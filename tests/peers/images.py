@@ -37,10 +37,7 @@ def debian_mirror() -> str:
 def make_rootfs_tar() -> Path:
     if ROOTFS_TAR.exists():
         return ROOTFS_TAR
-    if shutil.which("debootstrap") is None:
-        raise RuntimeError("debootstrap not installed (apt-get install debootstrap)")
-    root = Path("/var/tmp/swarmgauge-test-rootfs")
-    shutil.rmtree(root, ignore_errors=True)
+    root = empty_root(Path("/var/tmp/swarmgauge-test-rootfs"))
     subprocess.run(
         [
             "debootstrap",
@@ -54,6 +51,14 @@ def make_rootfs_tar() -> Path:
         capture_output=True,
     )
     return tar_root(root, ROOTFS_TAR)
+
+
+def empty_root(root: Path) -> Path:
+    """root, made empty, for debootstrap (which must be installed)."""
+    if shutil.which("debootstrap") is None:
+        raise RuntimeError("debootstrap not installed (apt-get install debootstrap)")
+    shutil.rmtree(root, ignore_errors=True)
+    return root
 
 
 def tar_root(root: Path, tar: Path) -> Path:
