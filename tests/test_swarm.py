@@ -195,7 +195,7 @@ def test_info_is_read_again_only_when_old(
 @pytest.mark.parametrize(
     ("mode", "per_sample"),
     [
-        ("leader", ["nodes", "services", "tasks"]),  # own tasks from the task list
+        ("leader", ["nodes", "services", "tasks", "containers/json"]),  # own: its engine's
         ("none", ["containers/json"]),  # the local view: one GET
     ],
 )

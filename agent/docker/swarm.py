@@ -22,7 +22,6 @@ from agent.docker.readings import (
     SwarmReading,
     cluster_view,
     local_tasks,
-    tasks_on_node,
 )
 
 log = logging.getLogger(__name__)
@@ -47,9 +46,9 @@ class SwarmSampler:
 
     cluster: which managers read the cluster view: "leader" (the agent: only the
     leader publishes it), "any" manager (--once), or "none" (the local view only).
-    On the leader, its own tasks come from the cluster's task list; elsewhere from
-    the local containers labelled as Swarm tasks. So a worker makes one GET per
-    sample, the leader three (nodes, services, tasks).
+    Every node counts its own tasks from its engine's containers labelled as Swarm
+    tasks (a new leader's task list can miss one for a moment); the leader also reads
+    nodes, services and tasks for the cluster view.
 
     GET /info is the dearest call for dockerd (about as much as all the others
     together), and what it tells (role, node id, host name) rarely changes: it is
@@ -214,11 +213,9 @@ class SwarmSampler:
         except TimeoutError:
             why = no_leader(f"the Swarm managers did not answer within {self._timeout_s:g} s")
             return self._read_local(api, replace(info, role="manager", ok=False, error=why))
-        return replace(
-            manager,
-            tasks_by_service=tasks_on_node(services, tasks, info.node_id),
-            cluster=cluster_view(nodes, services, tasks),
-        )
+        # its own tasks from its engine, as every other node counts them: right after
+        # an election the new leader's task list can miss a task its engine runs
+        return replace(self._read_local(api, manager), cluster=cluster_view(nodes, services, tasks))
 
 
 NOT_A_MANAGER = "not a swarm manager"
