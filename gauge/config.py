@@ -11,6 +11,7 @@ from agent.settings.config import (
     HEARTBEAT_OPTION,
     LOG_LEVELS,
     MqttSettings,
+    discovery_options,
     mqtt_options,
     mqtt_settings_from,
     thresholds_from,
@@ -21,6 +22,7 @@ from agent.settings.options import (
     number_between,
     one_of,
     parse_options,
+    switch,
     whole_between,
 )
 from agent.shared.errors import ConfigError
@@ -83,6 +85,9 @@ class GaugeConfig:
     clock_skew_s: float = DEFAULT_CLOCK_SKEW_S
     max_nodes: int = DEFAULT_MAX_NODES
     forget_after_s: float = DEFAULT_FORGET_AFTER_S
+    metrics: bool = True
+    discovery: bool = True
+    discovery_prefix: str = "homeassistant"
 
 
 def gauge_options() -> list[Option]:
@@ -117,6 +122,8 @@ def gauge_options() -> list[Option]:
             "SECONDS",
         ),
         Option("--http", http_address, ("127.0.0.1", 8080), "web view HOST:PORT, or none", "ADDR"),
+        Option("--no-metrics", switch, False, "no /metrics for Prometheus", switch=True),
+        *discovery_options(),
         Option("--needle-pin", pin, None, "servo signal pin (BCM)", "GPIO"),
         Option("--min-angle", angle, -90.0, "needle angle at strain 0", "DEGREES"),
         Option("--max-angle", angle, 90.0, "needle angle at strain 1", "DEGREES"),
@@ -161,4 +168,7 @@ def load_gauge_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         thresholds=thresholds,
         log_level=v["log_level"],
         heartbeat_file=v["heartbeat_file"],
+        metrics=not v["no_metrics"],
+        discovery=not v["no_discovery"],
+        discovery_prefix=v["discovery_prefix"],
     )

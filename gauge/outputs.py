@@ -10,6 +10,7 @@ from typing import Any
 from agent.display import Display
 from agent.frames import DEFAULT_THRESHOLDS, OFF, Frame, Pixel, Thresholds, strain_colour
 from agent.strain import clamp01
+from gauge.summary import alarm
 
 # The needle moves by this share of the remaining way per tick (every TICK_S).
 SMOOTHING = 0.35
@@ -127,13 +128,9 @@ class Outputs:
                 if round(self.bar.value * len(self.bar)) != lit:
                     self.bar.value = lit / len(self.bar)
         if self.alarm is not None:
-            alarm = (
-                (strain is not None and strain >= self.alarm_at)
-                or bool(snapshot.get("totals_lost"))
-                or any(not n["online"] or n.get("down") for n in snapshot["nodes"])
-            )
-            if bool(self.alarm.value) != alarm:
-                self.alarm.value = alarm
+            lit = alarm(snapshot, self.alarm_at)
+            if bool(self.alarm.value) != lit:
+                self.alarm.value = lit
         if self.blinkt is not None:
             self.blinkt.show(nodes_frame(snapshot["nodes"], self.brightness, self.thresholds))
 

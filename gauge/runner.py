@@ -14,17 +14,16 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from agent.display import open_display
-from agent.mqtt.client import (
-    client_id,
-    describe_connect_error,
-    describe_refusal,
-    new_client,
-)
+from agent.mqtt.client import client_id
+from agent.mqtt.publisher import Follow, Publisher
+from agent.mqtt.topics import GaugeTopics
 from agent.shared.errors import ConfigError
 from agent.shared.heartbeat import Heartbeat
-from agent.shared.log_once import SayOnce
 from agent.shared.signals import stop_event
+from gauge.announce import Announcer
 from gauge.config import GaugeConfig
+from gauge.discovery import cluster_discovery
+from gauge.metrics import MessageCounts, metrics_page
 from gauge.outputs import TICK_S, Needle, Outputs
 from gauge.view import ClusterView, Rejected
 from gauge.web import Latest, WebView
@@ -57,10 +56,21 @@ class DropLog:
 
 
 class Gauge:
-    def __init__(self, config: GaugeConfig, outputs: Outputs, latest: Latest) -> None:
+    """The cluster view kept from MQTT, and what shows it. announcer: where the
+    gauge's own state goes (None: nowhere)."""
+
+    def __init__(
+        self,
+        config: GaugeConfig,
+        outputs: Outputs,
+        latest: Latest,
+        announcer: Announcer | None = None,
+    ) -> None:
         self.config = config
         self.outputs = outputs
         self.latest = latest
+        self.announcer = announcer
+        self.counts = MessageCounts()
         self.view = ClusterView(
             config.mqtt.prefix,
             config.stale_after_s,
@@ -75,26 +85,32 @@ class Gauge:
         self.snapshot: dict[str, Any] | None = None
 
     # paho's thread: thin, never raises
-    def on_message(self, _client: Any, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def on_message(self, msg: mqtt.MQTTMessage) -> None:
         self.inbox.put((msg.topic, bytes(msg.payload), bool(msg.retain)))
 
     def take(self, topic: str, payload: bytes, retained: bool = False) -> bool:
         try:
             self.view.apply(topic, payload, retained)
-            return True
         except Rejected as why:
             self.drops.note(topic, str(why))
+            self.counts.rejected[why.reason] += 1
             return False
         except Exception as exc:  # a bug: one message lost, never the loop
             self.drops.note(topic, f"unexpected {type(exc).__name__}: {exc}"[:200])
+            self.counts.rejected["bug"] += 1
             return False
+        self.counts.accepted += 1
+        return True
 
     def refresh(self) -> None:
         snapshot = self.view.snapshot()
-        if snapshot != self.snapshot:
+        changed = snapshot != self.snapshot
+        if changed:
             self.snapshot = snapshot
             self.outputs.show(snapshot)
             self.latest.publish(snapshot)
+        if self.announcer is not None:
+            self.announcer.offer(snapshot, changed)
 
     def loop(self) -> None:
         while not self.stopping.is_set():
@@ -151,34 +167,33 @@ def make_outputs(config: GaugeConfig) -> Outputs:
     )
 
 
-def make_subscriber(config: GaugeConfig, gauge: Gauge) -> mqtt.Client | None:
+def make_mqtt(config: GaugeConfig, gauge: Gauge) -> Publisher | None:
+    """One connection: it follows the agents' topics and publishes the gauge's own
+    state, availability (last will: offline) and Home Assistant's cluster device."""
     mqtt_settings = config.mqtt
-    broker = mqtt_settings.broker
-    if broker is None:
+    if mqtt_settings.broker is None:
         return None
-    client = new_client(
-        broker,
-        client_id("gauge", socket.gethostname()),
-        mqtt_settings.tls,
+    prefix = mqtt_settings.prefix
+    topics = GaugeTopics(prefix)
+
+    publisher = Publisher(
+        mqtt_settings.broker,
+        topics,
+        client_id=client_id("gauge", socket.gethostname()),
+        keepalive_s=mqtt_settings.keepalive_s,
+        tls=mqtt_settings.tls,
         reconnect_max_s=RECONNECT_MAX_S,
+        discovery_prefix=config.discovery_prefix if config.discovery else None,
+        follow=Follow(
+            (f"{prefix}/node/+/state", f"{prefix}/node/+/availability", f"{prefix}/cluster/state"),
+            gauge.on_message,
+        ),
+        hint=None,
     )
-    say = SayOnce(log, "MQTT: %s; retrying")
-
-    def on_connect(c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            say(describe_refusal(reason, broker))
-            return
-        say(None)
-        log.info("MQTT: connected to %s, following %s/#", broker, mqtt_settings.prefix)
-        # QoS 0 here: only the newest state matters and the next one is an interval
-        # away, so the gauge spares itself an acknowledgement per message
-        c.subscribe(f"{mqtt_settings.prefix}/#", qos=0)
-
-    client.on_connect = on_connect
-    client.on_connect_fail = lambda _c, _u: say(describe_connect_error(sys.exc_info()[1], broker))
-    client.on_message = gauge.on_message
-    client.connect_async(broker.host, broker.port, mqtt_settings.keepalive_s)
-    return client
+    if config.discovery:
+        publisher.set_discovery(cluster_discovery(topics, config.discovery_prefix))
+    gauge.announcer = Announcer(lambda state: publisher.publish_state(state, None), config.alarm_at)
+    return publisher
 
 
 class GaugeApp:
@@ -188,31 +203,35 @@ class GaugeApp:
     def __init__(self, config: GaugeConfig) -> None:
         self.outputs = make_outputs(config)
         self.latest = Latest()
+        self.gauge = Gauge(config, self.outputs, self.latest)
         self.web: WebView | None = None
         if config.http is not None:
+            metrics = None
+            if config.metrics:
+                metrics = metrics_page(
+                    lambda: self.latest.snapshot, self.gauge.counts, config.alarm_at
+                )
             try:
-                self.web = WebView(*config.http, self.latest)
+                self.web = WebView(*config.http, self.latest, metrics)
             except OSError as exc:
                 self.outputs.close()
                 where = f"{config.http[0]}:{config.http[1]}"
                 raise ConfigError(f"--http {where}: {exc.strerror or exc}") from None
-        self.gauge = Gauge(config, self.outputs, self.latest)
-        self.client = make_subscriber(config, self.gauge)
+        self.mqtt = make_mqtt(config, self.gauge)
         self.worker = threading.Thread(target=self.gauge.loop, name="gauge", daemon=True)
 
     def start(self) -> None:
         if self.web is not None:
             self.web.start()
         self.worker.start()
-        if self.client is not None:
-            self.client.loop_start()
+        if self.mqtt is not None:
+            self.mqtt.start()
 
     def close(self) -> None:
         """Stop following, needle let go and LEDs off, web view closed."""
         self.gauge.stopping.set()
-        if self.client is not None:
-            self.client.disconnect()
-            self.client.loop_stop()
+        if self.mqtt is not None:
+            self.mqtt.close()  # says offline first
         self.worker.join(timeout=1.0)
         self.outputs.close()
         if self.web is not None:

@@ -37,8 +37,17 @@ DEFAULT_FORGET_AFTER_S = 3600.0
 DEFAULT_CLOCK_SKEW_S = 2.0
 
 
+# Why messages are dropped, as the gauge counts them (a label in /metrics: a fixed set)
+REASONS = ("topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "bug")
+
+
 class Rejected(ValueError):
-    """A message that is dropped; str() says why in a few words."""
+    """A message that is dropped; str() says why in a few words, reason which of
+    REASONS it is."""
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -46,6 +55,8 @@ class NodeEntry:
     strain: float = 0.0
     tasks_running: int = 0
     leds: list[list[float]] | None = None
+    cpu_percent: float | None = None  # None: the state had no host part
+    memory_percent: float | None = None
     sampled_at: float | None = None  # wall-clock seconds, from the payload's `time`
     received_s: float | None = None  # monotonic clock of the newest valid state
     offline: bool = False  # availability said "offline"
@@ -117,19 +128,19 @@ def _time(value: Any) -> float:
 
 def _load_json(payload: bytes, limit: int = MAX_PAYLOAD) -> Any:
     if len(payload) > limit:
-        raise Rejected(f"payload over {limit // 1024} KiB")
+        raise Rejected(f"payload over {limit // 1024} KiB", "too_large")
     try:
         return json.loads(payload)
     except RecursionError:  # [[[[… nested deeper than the parser's stack
-        raise Rejected("JSON nested too deep") from None
+        raise Rejected("JSON nested too deep", "not_json") from None
     except (ValueError, UnicodeDecodeError):
-        raise Rejected("not JSON") from None
+        raise Rejected("not JSON", "not_json") from None
 
 
 def _schema1(payload: bytes, what: str, limit: int = MAX_PAYLOAD) -> dict[str, Any]:
     state = _load_json(payload, limit)
     if not isinstance(state, dict) or state.get("schema") != 1:
-        raise Rejected(f"not a {what} of schema 1")
+        raise Rejected(f"not a {what} of schema 1", "schema")
     return state
 
 
@@ -149,6 +160,13 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
     role = state.get("role")
     if role not in ("manager", "worker", "none"):
         raise Rejected("role is not manager, worker or none")
+    host = state.get("host")
+    if host is not None and not isinstance(host, dict):
+        raise Rejected("host is not an object")
+    cpu = memory = None
+    if host is not None:
+        cpu = _number(host.get("cpu_percent"), 0, 100, "host.cpu_percent")
+        memory = _number(host.get("memory_percent"), 0, 100, "host.memory_percent")
     leds = state.get("leds")
     if leds is not None:
         if not isinstance(leds, list) or len(leds) != 8:
@@ -163,6 +181,8 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
         strain=_number(strain.get("value"), 0, 1, "strain.value"),
         tasks_running=_count(tasks.get("running"), "tasks.running"),
         leds=leds,
+        cpu_percent=cpu,
+        memory_percent=memory,
         sampled_at=_time(state.get("time")),
         role=role,
         leader=state.get("leader") is True,
@@ -248,7 +268,7 @@ class ClusterView:
             self.cluster = cluster
             return
         if len(rest) != 3 or rest[0] != "node" or not is_node_name(rest[1]):
-            raise Rejected("unexpected topic")
+            raise Rejected("unexpected topic", "topic")
         node, kind = rest[1], rest[2]
         now = self.clock()
         if kind == "availability":
@@ -266,7 +286,7 @@ class ClusterView:
                     self._pending.popitem(last=False)
             return
         if kind != "state":
-            raise Rejected("unexpected topic")
+            raise Rejected("unexpected topic", "topic")
         entry = parse_node_state(payload, node)
         old = self.nodes.get(node)
         if old is None:
@@ -289,7 +309,7 @@ class ClusterView:
         if oldest.offline or now - (oldest.received_s or 0.0) > self.stale_after_s:
             del self.nodes[name]
             return
-        raise Rejected(f"more than {self.max_nodes} live nodes (--max-nodes)")
+        raise Rejected(f"more than {self.max_nodes} live nodes (--max-nodes)", "too_many_nodes")
 
     def forget_silent(self) -> None:
         """Forget nodes not heard from for forget_after_s (cheap: oldest first)."""
@@ -369,6 +389,8 @@ class ClusterView:
                     "strain": entry.strain,
                     "tasks_running": entry.tasks_running,
                     "leds": entry.leds,
+                    "cpu_percent": entry.cpu_percent,
+                    "memory_percent": entry.memory_percent,
                     "role": entry.role,
                     "docker_ok": entry.docker_ok,
                     "docker_error": entry.docker_error,

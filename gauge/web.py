@@ -1,6 +1,7 @@
 """The web view: a live page (dial + a row of 8 LEDs per node) pushed by server-sent
-events, and /api/cluster as JSON. Standard library only: no build step, no CDN, so
-it works on a workshop network without internet."""
+events, /api/cluster as JSON, and /metrics for Prometheus (made by gauge/metrics.py).
+The page needs no build step and no CDN, so it works on a workshop network without
+internet."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import Any
@@ -20,6 +22,8 @@ KEEPALIVE_S = 15.0
 REQUEST_TIMEOUT_S = 10.0
 MAX_CONNECTIONS = 64
 MAX_SSE_CLIENTS = 32
+# Prometheus' text format 0.0.4, which every Prometheus 2.x reads
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Latest:
@@ -41,6 +45,12 @@ class Latest:
         }
         self._body: bytes | None = None
         self.closed = False
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        """The newest snapshot (never changed once published)."""
+        with self._cond:
+            return self._snapshot
 
     def publish(self, snapshot: dict[str, Any]) -> None:
         with self._cond:
@@ -123,6 +133,8 @@ def _handler(
                 self._send(200, "text/html; charset=utf-8", page)
             elif path == "/api/cluster":
                 self._send(200, "application/json", latest.body)
+            elif path == "/metrics" and self.server.metrics is not None:  # type: ignore[attr-defined]
+                self._send(200, METRICS_CONTENT_TYPE, self.server.metrics())  # type: ignore[attr-defined]
             elif path == "/events":
                 if not sse.acquire(blocking=False):
                     self._send(503, "text/plain", b"too many live pages\n")
@@ -167,6 +179,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.hosts: frozenset[str] | None = None  # Host names accepted; None: any
+        self.metrics: Callable[[], bytes] | None = None  # makes /metrics; None: 404
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
@@ -203,13 +216,18 @@ def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
 
 
 class WebView:
-    def __init__(self, host: str, port: int, latest: Latest) -> None:
+    """metrics: makes the text /metrics serves; None: /metrics is not found."""
+
+    def __init__(
+        self, host: str, port: int, latest: Latest, metrics: Callable[[], bytes] | None = None
+    ) -> None:
         page = files("gauge").joinpath("page.html").read_bytes()
         self.latest = latest
         sse = threading.BoundedSemaphore(MAX_SSE_CLIENTS)
         self.server = _Server((host, port), _handler(latest, page, sse))
         # the Host names it answers to need the port it got (port 0: any free one)
         self.server.hosts = allowed_hosts(host, self.server.server_address[1])
+        self.server.metrics = metrics
         self.thread = threading.Thread(target=self.server.serve_forever, name="web", daemon=True)
 
     @property

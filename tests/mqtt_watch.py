@@ -68,6 +68,8 @@ class Watcher:
             kind = "node"
         elif parts[-2:] == ["cluster", "state"]:
             kind = "cluster"
+        elif parts[-2:] == ["gauge", "state"]:
+            kind = "gauge"
         if kind is not None:
             try:
                 validate(kind, received.json())

@@ -174,7 +174,7 @@ def test_an_agents_connection_cannot_be_taken_over(
         assert watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"offline"), 5, seen)
         back = watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"online"), 5, seen)
         assert back is not None, agent.log()
-        assert wait_until(lambda: "another agent uses the node name pi-1" in agent.log(), 5)
+        assert wait_until(lambda: "another program publishes as pi-1" in agent.log(), 5)
 
 
 def test_a_node_that_is_not_listed_is_told_why(stack_broker: StackBroker, tmp_path: Path) -> None:

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from agent.mqtt.topics import SENSORS, Topics, discovery_messages
+from agent.mqtt.topics import GaugeTopics, Topics, discovery_messages
 from agent.settings.config import agent_options
 from agent.settings.options import Option
 from gauge.config import gauge_options
+from gauge.discovery import cluster_discovery
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 FLAG = re.compile(r"`(--[a-z-]+)[^`]*`")
@@ -102,14 +103,25 @@ def test_the_check_sees_a_wrong_default() -> None:
     assert agrees(interval, "5") and not agrees(interval, "10")
 
 
-def test_the_topics_table_is_what_the_agent_publishes() -> None:
+def test_the_topics_table_is_what_agent_and_gauge_publish() -> None:
     rows = table_rows(section("MQTT topics"), "topic")
     listed = [FLAG.sub("", cells[0]).strip("`") for cells in rows]
-    topics = Topics("swarmgauge", "<node>")
-    discovery = {
-        re.sub(r"/[a-z]+/config$", "/<sensor>/config", topic)
-        for topic, _ in discovery_messages(topics, "homeassistant", with_temperature=True)
-    }
-    assert listed == [topics.state, topics.availability, topics.cluster, *sorted(discovery)]
-    sensors = re.findall(r"`([a-z]+)`", rows[-1][2])
-    assert sorted(sensors) == sorted(key for key, *_ in SENSORS)
+    topics, gauge = Topics("swarmgauge", "<node>"), GaugeTopics("swarmgauge")
+    discovery = [
+        *discovery_messages(topics, "homeassistant", with_temperature=True),
+        *cluster_discovery(gauge, "homeassistant"),
+    ]
+    patterns = {re.sub(r"/[a-z_]+/config$", "/<sensor>/config", t) for t, _ in discovery}
+    assert listed == [
+        topics.state,
+        topics.availability,
+        topics.cluster,
+        gauge.state,
+        gauge.availability,
+        *sorted(patterns, key=lambda t: ("cluster" in t, t)),
+    ]
+    for row, pattern in zip(rows[5:], listed[5:], strict=True):
+        documented = re.findall(r"`([a-z_]+)` \(|`([a-z_]+)`", row[2])
+        keys = {a or b for a, b in documented} - {"diagnostic"}
+        announced = {t.split("/")[-2] for t, _ in discovery if t.startswith(pattern[:-16])}
+        assert keys == announced, pattern

@@ -1,7 +1,8 @@
-"""The agent's MQTT edge: retained state and availability, Home Assistant discovery.
+"""The MQTT edge of the agent and the gauge: retained state and availability, Home
+Assistant discovery, and (for the gauge) the topics it follows.
 
 paho-mqtt 2.x, callback API v2. The last will is set before connecting;
-connect_async + loop_start mean a missing broker never stops the agent; paho
+connect_async + loop_start mean a missing broker never stops the program; paho
 retries with exponential back-off. On every (re)connect: availability, discovery,
 then the newest state. While disconnected only the newest state is kept, and
 whatever paho still held from before is dropped, so no stale backlog is delivered.
@@ -14,7 +15,9 @@ import logging
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
@@ -26,28 +29,55 @@ from agent.mqtt.client import (
     describe_refusal,
     new_client,
 )
-from agent.mqtt.topics import OFFLINE, ONLINE, Topics
+from agent.mqtt.topics import OFFLINE, ONLINE
 from agent.shared.log_once import SayOnce
 
 log = logging.getLogger("agent.mqtt")
 
 
+class Destinations(Protocol):
+    """Where a publisher's messages go (agent.mqtt.topics.Topics for a node)."""
+
+    @property
+    def node(self) -> str: ...  # who publishes, for the log
+    @property
+    def state(self) -> str: ...
+    @property
+    def availability(self) -> str: ...
+    @property
+    def cluster(self) -> str | None: ...  # None: never publishes a cluster state
+
+
+@dataclass(frozen=True)
+class Follow:
+    """Topic filters to subscribe to on every connect, and who gets their messages
+    (on paho's thread: thin, never raising)."""
+
+    filters: tuple[str, ...]
+    on_message: Callable[[mqtt.MQTTMessage], None]
+
+
 class Publisher:
-    """Publishes one node's messages. Thread-safe; start() once, close() at the end."""
+    """Publishes one node's (or the gauge's) messages. Thread-safe; start() once,
+    close() at the end. hint: what else to check when the broker refuses the login."""
 
     def __init__(
         self,
         broker: BrokerUrl,
-        topics: Topics,
+        topics: Destinations,
         *,
         client_id: str,
         keepalive_s: int = 30,
         tls: TlsFiles | None = None,
         reconnect_max_s: int = 30,
         discovery_prefix: str | None = "homeassistant",
+        follow: Follow | None = None,
+        hint: str | None = NODE_HINT,
     ) -> None:
         self._broker = broker
         self._topics = topics
+        self._follow = follow
+        self._hint = hint
         self._keepalive_s = keepalive_s
         self._discovery_prefix = discovery_prefix
         self._lock = threading.Lock()
@@ -58,6 +88,9 @@ class Publisher:
         self._discovery: list[tuple[str, str]] = []
         self._say = SayOnce(log, "MQTT: %s; retrying")  # called with the lock held
         self._offline_said_at = -60.0
+        self._own_topics = {topics.availability}
+        if discovery_prefix:
+            self._own_topics.add(f"{discovery_prefix}/status")
 
         c = new_client(broker, client_id, tls, reconnect_max_s)
         c.will_set(topics.availability, OFFLINE, qos=1, retain=True)
@@ -122,7 +155,7 @@ class Publisher:
     def _send_state(self) -> None:
         if self._state is not None:
             self._publish(self._topics.state, self._state)
-        if self._cluster is not None:
+        if self._cluster is not None and self._topics.cluster is not None:
             self._publish(self._topics.cluster, self._cluster)
 
     def _send_discovery(self) -> None:
@@ -136,7 +169,7 @@ class Publisher:
             self._offline_said_at = now
             log.info(
                 "MQTT: answered 'offline' on %s with 'online' (a late will; if this repeats,"
-                " another agent uses the node name %s)",
+                " another program publishes as %s)",
                 self._topics.availability,
                 self._topics.node,
             )
@@ -148,7 +181,7 @@ class Publisher:
     ) -> None:
         if reason.is_failure:
             with self._lock:
-                self._say(describe_refusal(reason, self._broker, NODE_HINT))
+                self._say(describe_refusal(reason, self._broker, self._hint))
             return
         with self._lock:
             client.drop_out_messages()  # whatever was in flight is stale now
@@ -161,6 +194,10 @@ class Publisher:
             client.subscribe(self._topics.availability, qos=1)
             if self._discovery_prefix:
                 client.subscribe(f"{self._discovery_prefix}/status", qos=1)
+            if self._follow is not None:
+                # QoS 0: only the newest state matters and the next one is an interval
+                # away, so the follower spares itself an acknowledgement per message
+                client.subscribe([(f, 0) for f in self._follow.filters])
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         # paho calls this inside its `except OSError`: the exception says why
@@ -176,6 +213,9 @@ class Publisher:
                 self._say(f"lost the connection to {self._broker} ({reason})")
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if self._follow is not None and msg.topic not in self._own_topics:
+            self._follow.on_message(msg)
+            return
         if msg.topic == self._topics.availability:
             # the will of this node's earlier connection, handed over late (a Pi that
             # rebooted before the broker's keepalive ran out): this agent is still here

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """The schema 'node' or 'cluster' as a dict."""
+    """The schema 'node', 'cluster' or 'gauge' as a dict."""
     text = files(__name__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -133,6 +133,16 @@ def mqtt_options() -> list[Option]:
     ]
 
 
+def discovery_options() -> list[Option]:
+    """Home Assistant's MQTT discovery, the same for the agent and the gauge."""
+    return [
+        Option("--no-discovery", switch, False, "no Home Assistant discovery", switch=True),
+        Option(
+            "--discovery-prefix", topic_prefix, "homeassistant", "Home Assistant's prefix", "PREFIX"
+        ),
+    ]
+
+
 def agent_options(environ: Mapping[str, str]) -> list[Option]:
     docker_default = environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return [
@@ -157,10 +167,7 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
         Option("--sysfs-gpio", text_value, "/sys/class/gpio", "sysfs GPIO folder", "PATH"),
         Option("--gpiomem", text_value, "/dev/gpiomem", "GPIO memory device for blinkt", "PATH"),
         *mqtt_options(),
-        Option("--no-discovery", switch, False, "no Home Assistant discovery", switch=True),
-        Option(
-            "--discovery-prefix", topic_prefix, "homeassistant", "Home Assistant's prefix", "PREFIX"
-        ),
+        *discovery_options(),
         Option(
             "--node-name",
             text_value,
