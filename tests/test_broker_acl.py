@@ -223,3 +223,45 @@ def test_a_secret_the_clients_could_not_match_stops_the_broker(tmp_path: Path, s
     b.stop()
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "secret agent_password" in done.stderr
+
+
+def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
+    tmp_path: Path,
+) -> None:
+    """The gauge's state, will and cluster device reach a viewer; a node (even one
+    named "cluster") cannot forge them, and the gauge cannot forge a node."""
+    with StackBroker(tmp_path, ["pi-1", "cluster"]) as b:
+        args = ["--broker", b.url_for("gauge"), "--http", "none",
+                "--broker-password-file", str(b.password_file("gauge"))]  # fmt: skip
+        app = GaugeApp(load_gauge_config(args, {}))
+        with Watcher(b.host, b.port, "#", "viewer", auth=VIEWER) as viewer:
+            app.start()
+            try:
+                assert viewer.wait_for(topic_is("swarmgauge/gauge/state"), 10), b.log_tail()
+                assert viewer.wait_for(topic_is("swarmgauge/gauge/availability", b"online"), 5)
+                cluster = "homeassistant/binary_sensor/swarmgauge_cluster/alarm/config"
+                assert viewer.wait_for(topic_is(cluster), 5)
+                for node in ("pi-1", "cluster"):
+                    with Watcher(b.host, b.port, "x", f"forger-{node}",
+                                 auth=(node, PASSWORDS["agent"])) as forger:  # fmt: skip
+                        forger.publish("swarmgauge/gauge/state", b"forged", retain=True)
+                        forger.publish("swarmgauge/gauge/availability", b"forged", retain=True)
+                        forger.publish(cluster, b"forged", retain=True)
+                        forger.publish(
+                            "homeassistant/sensor/swarmgauge_cluster/strain/config", b"forged"
+                        )
+                with Watcher(b.host, b.port, "x", "gauge-forger",
+                             auth=("gauge", PASSWORDS["gauge"])) as gauge:  # fmt: skip
+                    gauge.publish("swarmgauge/node/pi-1/state", b"forged", retain=True)
+                    gauge.publish("swarmgauge/cluster/state", b"forged", retain=True)
+                    gauge.publish("homeassistant/sensor/swarmgauge_pi-1/cpu/config", b"forged")
+                # the node named "cluster" has a device of its own it may announce
+                with Watcher(b.host, b.port, "x", "cluster-node",
+                             auth=("cluster", PASSWORDS["agent"])) as named:  # fmt: skip
+                    named.publish("homeassistant/sensor/swarmgauge_node_cluster/cpu/config",
+                                  b'{"own":1}')  # fmt: skip
+                time.sleep(1.5)
+                assert not [m.topic for m in viewer.messages if m.payload == b"forged"]
+                assert viewer.on("homeassistant/sensor/swarmgauge_node_cluster/cpu/config")
+            finally:
+                app.close()

@@ -32,7 +32,8 @@ EXPECTED = {
     "lab3-deploy": r'"schema":1',
     # every load task up (0/4 must fail), and the gauge counting exactly 4 more
     "lab4-strain": r"\bload\s+replicated\s+4/4\b(.|\n)*running tasks: 4 more than before",
-    "lab5-subscribe": r": strain ",
+    # the agents seen by a script, the gauge's /metrics, the cluster device's 6 entities
+    "lab5-subscribe": r": strain (.|\n)*swarmgauge_cluster_strain_ratio (.|\n)*\n6\n",
 }
 
 
