@@ -46,6 +46,8 @@ class Rejected(ValueError):
     REASONS it is."""
 
     def __init__(self, message: str, reason: str = "invalid") -> None:
+        if reason not in REASONS:  # /metrics counts by reason: a fixed set of labels
+            raise ValueError(f"no such reason: {reason}")
         super().__init__(message)
         self.reason = reason
 

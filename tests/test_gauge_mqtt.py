@@ -18,9 +18,10 @@ import jinja2
 import pytest
 
 from agent.mqtt.topics import GaugeTopics, Topics, discovery_messages
+from gauge.announce import Announcer
 from gauge.discovery import cluster_discovery
 from tests.ha_discovery import check_discovery
-from tests.helpers import clean_env
+from tests.helpers import clean_env, validate
 from tests.mqtt_watch import Received, Watcher, topic_is
 from tests.peers.broker import Broker
 from tests.test_gauge import Publisher, node_payload, start_gauge
@@ -81,6 +82,33 @@ def test_node_templates_read_a_real_node_state() -> None:
         "tasks": "3",
         "docker": "ON",
     }
+
+
+def snapshot_with(strain: float | None, online: bool = True) -> dict[str, Any]:
+    node = {"online": online, "stale": False, "down": False, "in_swarm": None}
+    return {"strain": strain, "desired": None, "running": None, "nodes": [node]}
+
+
+def test_a_change_held_back_by_the_interval_is_sent_once_it_passes() -> None:
+    now = [100.0]
+    sent: list[dict[str, Any]] = []
+    announcer = Announcer(sent.append, 0.9, clock=lambda: now[0], wall=lambda: 1.8e9)
+    announcer.offer(snapshot_with(0.1))
+    announcer.offer(snapshot_with(0.1))  # the same numbers: nothing more
+    now[0] += 0.3
+    announcer.offer(snapshot_with(0.2))  # too soon: held back
+    announcer.offer(snapshot_with(0.2), changed=False)
+    assert [s["strain"] for s in sent] == [0.1]
+    now[0] += 0.7
+    announcer.offer(snapshot_with(0.2), changed=False)  # the gauge's once-a-second refresh
+    assert [s["strain"] for s in sent] == [0.1, 0.2]
+    now[0] += 5
+    announcer.offer(snapshot_with(0.2), changed=False)
+    announcer.offer(snapshot_with(None, online=False))  # unknown and offline: at once
+    assert sent[-1]["strain"] is None and sent[-1]["alarm"] and len(sent) == 3
+    assert sent[-1]["nodes"]["offline"] == 1 and sent[-1]["time"].endswith("Z")
+    for state in sent:
+        validate("gauge", state)
 
 
 def gauge_states(watch: Watcher, after: int = 0) -> list[Received]:

@@ -21,6 +21,10 @@ PURE = {
     "agent.docker.readings",
     "agent.shared.names",
     "gauge.view",
+    "gauge.summary",
+    "gauge.discovery",
+    "agent.mqtt.topics",
+    "agent",  # the version
 }
 IO_LIBRARIES = {"docker", "paho", "psutil", "gpiozero", "blinkt", "RPi", "socket", "http", "h11"}
 
