@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Self
 
 from tests.peers.net import free_port, wait_for_port
+from tests.peers.process import Peer
 
 
-class Broker:
+class Broker(Peer):
     """One broker process. `extra_config` is added to mosquitto's config file."""
 
     def __init__(
@@ -85,28 +85,3 @@ class Broker:
             self.stop()
             raise RuntimeError(f"{self.kind} did not listen on {self.port}: {self.log_tail()}")
         return self
-
-    def stop(self) -> None:
-        """Stop the broker we started, by its pid."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()

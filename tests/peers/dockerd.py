@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
 import subprocess
 import tarfile
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.peers.net import free_port, free_port_between, wait_until
+from tests.peers.process import end
 
 IMAGE = "swarmgauge-test/busybox:latest"
 BUSYBOX_APPLETS = ("sh", "sleep", "true", "false", "echo", "cat", "ls", "yes")
@@ -155,13 +155,7 @@ class Dockerd:
             self.client.close()
             self.client = None
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            end(self.proc, 30)
             self.proc = None
         self._unmount_all()
         gwbridge = Path("/sys/class/net/docker_gwbridge")

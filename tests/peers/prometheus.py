@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import urllib.parse
 import urllib.request
@@ -14,9 +13,12 @@ from pathlib import Path
 from typing import Any, Self
 
 from tests.peers.net import free_port, wait_until
+from tests.peers.process import Peer
 
 
-class Prometheus:
+class Prometheus(Peer):
+    grace_s = 10.0
+
     def __init__(self, workdir: Path, targets: list[str]) -> None:
         self.workdir = workdir / "prometheus"
         self.port = free_port()
@@ -78,27 +80,3 @@ class Prometheus:
                                   if k not in ("__name__", "job", "instance")))  # fmt: skip
             found[labels] = float(series["value"][1])
         return found
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
