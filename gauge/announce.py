@@ -41,6 +41,11 @@ class Announcer:
             return
         now = self.clock()
         summary = cluster_summary(snapshot, self.alarm_at)
+        if summary["nodes"]["total"] == 0 and summary["desired"] is None:
+            # nothing known yet (a gauge just started, its retained states on the way):
+            # "0 nodes online" would be a lie; Home Assistant keeps unknown instead
+            self.due = False
+            return
         if summary == self.sent:
             self.due = False
             return

@@ -23,6 +23,7 @@ from tests.helpers import AgentProcess, clean_env
 from tests.mqtt_watch import Watcher, topic_is
 from tests.peers.net import free_port, wait_until
 from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker
+from tests.test_gauge import node_payload
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None,
@@ -237,6 +238,9 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
         with Watcher(b.host, b.port, "#", "viewer", auth=VIEWER) as viewer:
             app.start()
             try:
+                with Watcher(b.host, b.port, "x", "pi-1",
+                             auth=("pi-1", PASSWORDS["agent"])) as pi1:  # fmt: skip
+                    pi1.publish("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.3), True)
                 assert viewer.wait_for(topic_is("swarmgauge/gauge/state"), 10), b.log_tail()
                 assert viewer.wait_for(topic_is("swarmgauge/gauge/availability", b"online"), 5)
                 cluster = "homeassistant/binary_sensor/swarmgauge_cluster/alarm/config"

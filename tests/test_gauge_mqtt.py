@@ -93,6 +93,8 @@ def test_a_change_held_back_by_the_interval_is_sent_once_it_passes() -> None:
     now = [100.0]
     sent: list[dict[str, Any]] = []
     announcer = Announcer(sent.append, 0.9, clock=lambda: now[0], wall=lambda: 1.8e9)
+    announcer.offer({"strain": None, "desired": None, "running": None, "nodes": []})
+    assert sent == []  # nothing known yet: not "0 nodes online"
     announcer.offer(snapshot_with(0.1))
     announcer.offer(snapshot_with(0.1))  # the same numbers: nothing more
     now[0] += 0.3
