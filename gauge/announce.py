@@ -13,6 +13,17 @@ from agent.snapshot import iso_utc
 from gauge.summary import cluster_summary
 
 MIN_INTERVAL_S = 1.0
+# After the first thing known, the rest of the broker's retained states are on the way:
+# a partial picture (a few nodes, no totals yet) is not announced.
+SETTLE_S = 2.0
+
+
+def same(summary: dict[str, Any], sent: dict[str, Any] | None) -> bool:
+    """The same numbers. Why the totals are unknown is not compared: its words carry
+    an age ("… 40 s old") that would make every second a change."""
+    if sent is None:
+        return False
+    return {**summary, "totals_unknown": None} == {**sent, "totals_unknown": None}
 
 
 class Announcer:
@@ -33,6 +44,7 @@ class Announcer:
         self.sent: dict[str, Any] | None = None
         self.sent_at = float("-inf")
         self.due = False  # a change waits for the interval to pass
+        self.known_at: float | None = None  # when something was first known
 
     def offer(self, snapshot: dict[str, Any], changed: bool = True) -> None:
         """changed=False: the snapshot is the one offered last (only a change held
@@ -46,10 +58,12 @@ class Announcer:
             # "0 nodes online" would be a lie; Home Assistant keeps unknown instead
             self.due = False
             return
-        if summary == self.sent:
+        if self.known_at is None:
+            self.known_at = now
+        if same(summary, self.sent):
             self.due = False
             return
-        if now - self.sent_at < self.min_interval_s:
+        if now - self.sent_at < self.min_interval_s or now - self.known_at < SETTLE_S:
             self.due = True
             return
         stamp = iso_utc(datetime.fromtimestamp(self.wall(), UTC))

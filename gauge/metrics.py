@@ -78,6 +78,7 @@ class ClusterCollector(Collector):
         yield from (strain, desired, running, totals, lit, nodes)
 
     def _nodes(self, nodes: list[dict[str, Any]]) -> Iterator[Metric]:
+        # readings of a node that is online and fresh (absent otherwise)
         strain = _gauge("node_strain_ratio", "The node's strain, 0 to 1.", ("node",))
         cpu = _gauge("node_cpu_ratio", "The node's CPU use, 0 to 1.", ("node",))
         memory = _gauge("node_memory_ratio", "The node's memory use, 0 to 1.", ("node",))
@@ -92,18 +93,20 @@ class ClusterCollector(Collector):
         )
         for n in nodes:
             name = [n["name"]]
+            online.add_metric(name, 1 if n["online"] else 0)
+            stale.add_metric(name, 1 if n["stale"] else 0)
+            if n.get("swarm_state") in SWARM_STATES:
+                for state in SWARM_STATES:
+                    swarm.add_metric([n["name"], state], 1 if state == n["swarm_state"] else 0)
+            if not n["online"] or n["stale"]:
+                continue  # its last readings are not now's: absent, as the Blinkt shows it
             strain.add_metric(name, n["strain"])
             if n.get("cpu_percent") is not None:
                 cpu.add_metric(name, n["cpu_percent"] / 100)
             if n.get("memory_percent") is not None:
                 memory.add_metric(name, n["memory_percent"] / 100)
             tasks.add_metric(name, n["tasks_running"])
-            online.add_metric(name, 1 if n["online"] else 0)
-            stale.add_metric(name, 1 if n["stale"] else 0)
             docker.add_metric(name, 1 if n["docker_ok"] else 0)
-            if n.get("swarm_state") in SWARM_STATES:
-                for state in SWARM_STATES:
-                    swarm.add_metric([n["name"], state], 1 if state == n["swarm_state"] else 0)
         yield from (strain, cpu, memory, tasks, online, stale, docker, swarm)
 
     def _gauge_itself(self) -> Iterator[Metric]:

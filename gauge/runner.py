@@ -107,10 +107,11 @@ class Gauge:
         changed = snapshot != self.snapshot
         if changed:
             self.snapshot = snapshot
-            self.outputs.show(snapshot)
-            self.latest.publish(snapshot)
+            self.latest.publish(snapshot)  # first: a failing output must not hide it
         if self.announcer is not None:
             self.announcer.offer(snapshot, changed)
+        if changed:
+            self.outputs.show(snapshot)
 
     def loop(self) -> None:
         while not self.stopping.is_set():

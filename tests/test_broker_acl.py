@@ -262,10 +262,27 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
                 # the node named "cluster" has a device of its own it may announce
                 with Watcher(b.host, b.port, "x", "cluster-node",
                              auth=("cluster", PASSWORDS["agent"])) as named:  # fmt: skip
-                    named.publish("homeassistant/sensor/swarmgauge_node_cluster/cpu/config",
+                    named.publish("homeassistant/sensor/swarmgauge__cluster/cpu/config",
                                   b'{"own":1}')  # fmt: skip
                 time.sleep(1.5)
                 assert not [m.topic for m in viewer.messages if m.payload == b"forged"]
-                assert viewer.on("homeassistant/sensor/swarmgauge_node_cluster/cpu/config")
+                assert viewer.on("homeassistant/sensor/swarmgauge__cluster/cpu/config")
             finally:
                 app.close()
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [("SWARMGAUGE_PREFIX", "swarmgauge/"), ("SWARMGAUGE_PREFIX", "a b"),
+     ("SWARMGAUGE_DISCOVERY_PREFIX", "home#"), ("SWARMGAUGE_PREFIX", "a//b")],
+)  # fmt: skip
+def test_a_prefix_the_acl_could_not_hold_stops_the_broker(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    b = StackBroker(tmp_path, NODES)
+    env = {**b._env(), variable: value}
+    done = subprocess.run(["sh", str(BROKER_START)], env=env, capture_output=True, text=True,
+                          timeout=10)  # fmt: skip
+    b.stop()
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "topic prefix" in done.stderr, done.stderr

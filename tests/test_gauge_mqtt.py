@@ -66,8 +66,10 @@ def test_every_discovery_config_is_one_home_assistant_accepts() -> None:
     # a node named "cluster" is not the cluster's device
     named = discovery_messages(Topics("swarmgauge", "cluster"), "homeassistant", False)
     assert {json.loads(p)["device"]["identifiers"][0] for _, p in named} == {
-        "swarmgauge_node_cluster"
+        "swarmgauge__cluster"
     }
+    other = discovery_messages(Topics("swarmgauge", "node_cluster"), "homeassistant", False)
+    assert json.loads(other[0][1])["device"]["identifiers"] == ["swarmgauge_node_cluster"]
 
 
 def test_node_templates_read_a_real_node_state() -> None:
@@ -96,6 +98,12 @@ def test_a_change_held_back_by_the_interval_is_sent_once_it_passes() -> None:
     announcer.offer({"strain": None, "desired": None, "running": None, "nodes": []})
     assert sent == []  # nothing known yet: not "0 nodes online"
     announcer.offer(snapshot_with(0.1))
+    now[0] += 1.0
+    announcer.offer(snapshot_with(0.1), changed=False)
+    assert sent == []  # the first node known: the others' retained states are on the way
+    now[0] += 1.0
+    announcer.offer(snapshot_with(0.1), changed=False)
+    assert [s["strain"] for s in sent] == [0.1]
     announcer.offer(snapshot_with(0.1))  # the same numbers: nothing more
     now[0] += 0.3
     announcer.offer(snapshot_with(0.2))  # too soon: held back
@@ -111,6 +119,20 @@ def test_a_change_held_back_by_the_interval_is_sent_once_it_passes() -> None:
     assert sent[-1]["nodes"]["offline"] == 1 and sent[-1]["time"].endswith("Z")
     for state in sent:
         validate("gauge", state)
+
+
+def test_an_ageing_reason_is_not_a_change() -> None:
+    now = [100.0]
+    sent: list[dict[str, Any]] = []
+    announcer = Announcer(sent.append, 0.9, clock=lambda: now[0], wall=lambda: 1.8e9)
+    for age in range(16, 60):  # the leader's agent gone: "… N s old", N growing
+        now[0] += 1
+        snapshot = {
+            **snapshot_with(0.3),
+            "totals_unknown": f"the last cluster state is {age} s old",
+        }
+        announcer.offer(snapshot)
+    assert len(sent) == 1, [s["totals_unknown"] for s in sent]
 
 
 def gauge_states(watch: Watcher, after: int = 0) -> list[Received]:

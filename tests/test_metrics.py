@@ -82,6 +82,13 @@ def test_each_node_state_and_each_reason_is_a_series() -> None:
     assert got[("swarmgauge_node_swarm_state", (("node", "d"), ("state", "down")))] == 1
     assert got[("swarmgauge_node_swarm_state", (("node", "d"), ("state", "ready")))] == 0
     assert got[("swarmgauge_node_cpu_ratio", (("node", "a"),))] == 0.5
+    # an offline or stale node's last readings are not now's: absent; Swarm's word stays
+    strains = {
+        dict(labels)["node"] for (name, labels) in got if name == "swarmgauge_node_strain_ratio"
+    }
+    assert strains == {"a", "d", "e"}
+    assert got[("swarmgauge_node_online", (("node", "c"),))] == 0
+    assert got[("swarmgauge_node_swarm_state", (("node", "c"), ("state", "ready")))] == 1
     assert got[("swarmgauge_mqtt_messages_accepted_total", ())] == 7
     rejected = {dict(labels)["reason"]: v for (name, labels), v in got.items()
                 if name == "swarmgauge_mqtt_messages_rejected_total"}  # fmt: skip

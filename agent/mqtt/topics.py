@@ -90,9 +90,10 @@ NODE_ENTITIES: tuple[Entity, ...] = (
 
 
 def node_object_id(node: str) -> str:
-    """The node's Home Assistant id; a node named "cluster" must not be the cluster."""
+    """The node's Home Assistant id; a node named "cluster" must not be the cluster,
+    nor share an id with another node (no node name starts with "_": safe_name)."""
     object_id = f"swarmgauge_{node}"
-    return "swarmgauge_node_cluster" if object_id == CLUSTER_DEVICE else object_id
+    return "swarmgauge__cluster" if object_id == CLUSTER_DEVICE else object_id
 
 
 def discovery_config(
