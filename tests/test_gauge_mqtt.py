@@ -65,9 +65,7 @@ def test_every_discovery_config_is_one_home_assistant_accepts() -> None:
     assert (docker["device_class"], docker["entity_category"]) == ("connectivity", "diagnostic")
     # a node named "cluster" is not the cluster's device
     named = discovery_messages(Topics("swarmgauge", "cluster"), "homeassistant", False)
-    assert {json.loads(p)["device"]["identifiers"][0] for _, p in named} == {
-        "swarmgauge__cluster"
-    }
+    assert {json.loads(p)["device"]["identifiers"][0] for _, p in named} == {"swarmgauge__cluster"}
     other = discovery_messages(Topics("swarmgauge", "node_cluster"), "homeassistant", False)
     assert json.loads(other[0][1])["device"]["identifiers"] == ["swarmgauge_node_cluster"]
 
