@@ -30,10 +30,9 @@ DEVICE = {
 
 def cluster_discovery(topics: GaugeTopics, discovery_prefix: str) -> list[tuple[str, str]]:
     """(topic, JSON payload) for each of the cluster device's entities."""
-    messages = []
-    for entity in CLUSTER_ENTITIES:
-        where, payload = discovery_config(
-            entity, CLUSTER_DEVICE, DEVICE, topics.state, topics.availability
+    return [
+        discovery_config(
+            discovery_prefix, entity, CLUSTER_DEVICE, DEVICE, topics.state, topics.availability
         )
-        messages.append((f"{discovery_prefix}/{where}", payload))
-    return messages
+        for entity in CLUSTER_ENTITIES
+    ]

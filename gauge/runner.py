@@ -56,20 +56,13 @@ class DropLog:
 
 
 class Gauge:
-    """The cluster view kept from MQTT, and what shows it. announcer: where the
-    gauge's own state goes (None: nowhere)."""
+    """The cluster view kept from MQTT, and what shows it."""
 
-    def __init__(
-        self,
-        config: GaugeConfig,
-        outputs: Outputs,
-        latest: Latest,
-        announcer: Announcer | None = None,
-    ) -> None:
+    def __init__(self, config: GaugeConfig, outputs: Outputs, latest: Latest) -> None:
         self.config = config
         self.outputs = outputs
         self.latest = latest
-        self.announcer = announcer
+        self.announcer: Announcer | None = None  # where the gauge's own state goes
         self.counts = MessageCounts()
         self.view = ClusterView(
             config.mqtt.prefix,
@@ -193,7 +186,6 @@ def make_mqtt(config: GaugeConfig, gauge: Gauge) -> Publisher | None:
     )
     if config.discovery:
         publisher.set_discovery(cluster_discovery(topics, config.discovery_prefix))
-    gauge.announcer = Announcer(lambda state: publisher.publish_state(state, None), config.alarm_at)
     return publisher
 
 
@@ -219,6 +211,11 @@ class GaugeApp:
                 where = f"{config.http[0]}:{config.http[1]}"
                 raise ConfigError(f"--http {where}: {exc.strerror or exc}") from None
         self.mqtt = make_mqtt(config, self.gauge)
+        if self.mqtt is not None:
+            mqtt_out = self.mqtt
+            self.gauge.announcer = Announcer(
+                lambda state: mqtt_out.publish_state(state, None), config.alarm_at
+            )
         self.worker = threading.Thread(target=self.gauge.loop, name="gauge", daemon=True)
 
     def start(self) -> None:

@@ -93,7 +93,10 @@ def content_security_policy(page: bytes) -> str:
 
 
 def _handler(
-    latest: Latest, page: bytes, sse: threading.BoundedSemaphore
+    latest: Latest,
+    page: bytes,
+    sse: threading.BoundedSemaphore,
+    metrics: Callable[[], bytes] | None,
 ) -> type[BaseHTTPRequestHandler]:
     csp = content_security_policy(page)
 
@@ -133,8 +136,8 @@ def _handler(
                 self._send(200, "text/html; charset=utf-8", page)
             elif path == "/api/cluster":
                 self._send(200, "application/json", latest.body)
-            elif path == "/metrics" and self.server.metrics is not None:  # type: ignore[attr-defined]
-                self._send(200, METRICS_CONTENT_TYPE, self.server.metrics())  # type: ignore[attr-defined]
+            elif path == "/metrics" and metrics is not None:
+                self._send(200, METRICS_CONTENT_TYPE, metrics())
             elif path == "/events":
                 if not sse.acquire(blocking=False):
                     self._send(503, "text/plain", b"too many live pages\n")
@@ -179,7 +182,6 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.hosts: frozenset[str] | None = None  # Host names accepted; None: any
-        self.metrics: Callable[[], bytes] | None = None  # makes /metrics; None: 404
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
@@ -224,10 +226,9 @@ class WebView:
         page = files("gauge").joinpath("page.html").read_bytes()
         self.latest = latest
         sse = threading.BoundedSemaphore(MAX_SSE_CLIENTS)
-        self.server = _Server((host, port), _handler(latest, page, sse))
+        self.server = _Server((host, port), _handler(latest, page, sse, metrics))
         # the Host names it answers to need the port it got (port 0: any free one)
         self.server.hosts = allowed_hosts(host, self.server.server_address[1])
-        self.server.metrics = metrics
         self.thread = threading.Thread(target=self.server.serve_forever, name="web", daemon=True)
 
     @property

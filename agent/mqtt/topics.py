@@ -97,7 +97,12 @@ def node_object_id(node: str) -> str:
 
 
 def discovery_config(
-    entity: Entity, object_id: str, device: dict[str, Any], state: str, availability: str
+    discovery_prefix: str,
+    entity: Entity,
+    object_id: str,
+    device: dict[str, Any],
+    state: str,
+    availability: str,
 ) -> tuple[str, str]:
     """(topic, JSON payload) announcing one entity to Home Assistant."""
     config: dict[str, Any] = {
@@ -121,9 +126,8 @@ def discovery_config(
         config["suggested_display_precision"] = entity.precision
     if entity.diagnostic:
         config["entity_category"] = "diagnostic"
-    return f"{entity.platform}/{object_id}/{entity.key}/config", json.dumps(
-        config, separators=(",", ":")
-    )
+    topic = f"{discovery_prefix}/{entity.platform}/{object_id}/{entity.key}/config"
+    return topic, json.dumps(config, separators=(",", ":"))
 
 
 def discovery_messages(
@@ -144,12 +148,10 @@ def discovery_messages(
         "sw_version": __version__,
         "via_device": CLUSTER_DEVICE,
     }
-    messages = []
-    for entity in NODE_ENTITIES:
-        if entity.key == "temperature" and not with_temperature:
-            continue
-        where, payload = discovery_config(
-            entity, object_id, device, topics.state, topics.availability
+    return [
+        discovery_config(
+            discovery_prefix, entity, object_id, device, topics.state, topics.availability
         )
-        messages.append((f"{discovery_prefix}/{where}", payload))
-    return messages
+        for entity in NODE_ENTITIES
+        if with_temperature or entity.key != "temperature"
+    ]
