@@ -110,9 +110,10 @@ class Agent:
         key = (band, swarm.tasks_running, swarm.role, swarm.leader)
         if key != self._summary:
             leads = " (leader)" if swarm.leader else ""
+            tasks = "unknown" if swarm.tasks_running is None else swarm.tasks_running
             log.info(
-                "%s: strain %.2f (%s), %d tasks, %s%s",
-                self.node, sample.strain.value, band, swarm.tasks_running, swarm.role, leads,
+                "%s: strain %.2f (%s), %s tasks, %s%s",
+                self.node, sample.strain.value, band, tasks, swarm.role, leads,
             )  # fmt: skip
             self._summary = key
 

@@ -31,7 +31,7 @@ def sample_frame(sample: Sample, config: AgentConfig) -> Frame:
     return frame_for(
         config.led_mode,
         strain=sample.strain.value,
-        tasks_by_service=sample.swarm.tasks_by_service,
+        tasks_by_service=sample.swarm.tasks_by_service or {},
         docker_ok=sample.swarm.ok,
         brightness=config.brightness,
         thresholds=config.thresholds,

@@ -43,10 +43,10 @@ def node_snapshot(
         "node_id": swarm.node_id,
         "host": host.as_dict(),
         "tasks": {
-            "running": swarm.tasks_running,
-            "by_service": dict(swarm.tasks_by_service),
+            "running": swarm.tasks_running,  # None: Docker could not be read (unknown, not 0)
+            "by_service": dict(swarm.tasks_by_service or {}),
         },
-        "strain": {k: round(v, 3) for k, v in strain.as_dict().items()},
+        "strain": {k: None if v is None else round(v, 3) for k, v in strain.as_dict().items()},
         "docker": {"ok": swarm.ok, "error": swarm.error},
     }
     if leds is not None:
@@ -64,10 +64,15 @@ def cluster_snapshot(
     `tasks` = mean over ready nodes of running tasks / capacity, `missing` = the
     fraction of desired tasks not running, `value` = the larger of the two. The
     gauge combines node states and this into the full cluster strain.
+
+    A leader without quorum (a majority of the managers unreachable) still answers
+    from its store: its totals and strain are null then, and `totals_unknown` says why.
     """
     ready = [n for n in cluster.nodes if n.state == "ready"]
     node_task_strains = [n.tasks_running / capacity for n in cluster.nodes if node_is_up(n.state)]
     desired, running = cluster.desired, cluster.running
+    unknown = cluster.quorum_lost
+    known = unknown is None
     return {
         "schema": SCHEMA_VERSION,
         "time": iso_utc(now),
@@ -81,24 +86,34 @@ def cluster_snapshot(
                 "state": n.state,
                 "availability": n.availability,
                 "leader": n.leader,
+                "reachability": n.reachability,
                 "tasks_running": n.tasks_running,
             }
             for n in cluster.nodes
         ],
         "services": [
-            {"name": s.name, "mode": s.mode, "desired": s.desired, "running": s.running}
+            {
+                "name": s.name,
+                "mode": s.mode,
+                "desired": s.desired,
+                "running": s.running,
+                "why": s.why,
+            }
             for s in cluster.services
         ],
         "totals": {
             "nodes": len(cluster.nodes),
             "nodes_ready": len(ready),
             "services": len(cluster.services),
-            "desired": desired,
-            "running": running,
+            "desired": desired if known else None,
+            "running": running if known else None,
         },
+        "totals_unknown": unknown,
         "strain": {
-            "value": round(cluster_strain(node_task_strains, desired, running), 3),
+            "value": round(cluster_strain(node_task_strains, desired, running), 3)
+            if known
+            else None,
             "tasks": round(mean01(node_task_strains), 3),
-            "missing": round(missing_fraction(desired, running), 3),
+            "missing": round(missing_fraction(desired, running), 3) if known else None,
         },
     }

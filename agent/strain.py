@@ -6,7 +6,8 @@ Every component is a fraction from 0 (idle) to 1 (at capacity):
     memory = memory_percent / 100
     tasks  = running tasks / task capacity (default 8: one Blinkt LED each)
 
-A node's strain is its largest component. The cluster's strain is the larger of
+A node's strain is its largest known component (tasks is None while Docker cannot
+be read: unknown, never 0). The cluster's strain is the larger of
 the mean of the online nodes' strains and the fraction of desired tasks that are
 not running.
 """
@@ -21,14 +22,14 @@ DEFAULT_TASK_CAPACITY = 8
 
 @dataclass(frozen=True)
 class Strain:
-    """A node's strain and its components, each 0 to 1."""
+    """A node's strain and its components, each 0 to 1 (tasks None: unknown)."""
 
     value: float
     cpu: float
     memory: float
-    tasks: float
+    tasks: float | None
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | None]:
         return {"value": self.value, "cpu": self.cpu, "memory": self.memory, "tasks": self.tasks}
 
 
@@ -42,16 +43,17 @@ def clamp01(x: float) -> float:
 def node_strain(
     cpu_percent: float,
     memory_percent: float,
-    tasks_running: int,
+    tasks_running: int | None,
     capacity: int = DEFAULT_TASK_CAPACITY,
 ) -> Strain:
-    """Strain of one node. cpu_percent and memory_percent: 0 to 100; capacity ≥ 1."""
+    """Strain of one node. cpu_percent and memory_percent: 0 to 100; capacity ≥ 1;
+    tasks_running None where they could not be counted (then tasks is None too)."""
     if capacity < 1:
         raise ValueError(f"task capacity must be at least 1, got {capacity}")
     cpu = clamp01(cpu_percent / 100.0)
     memory = clamp01(memory_percent / 100.0)
-    tasks = clamp01(tasks_running / capacity)
-    return Strain(value=max(cpu, memory, tasks), cpu=cpu, memory=memory, tasks=tasks)
+    tasks = None if tasks_running is None else clamp01(tasks_running / capacity)
+    return Strain(value=max(cpu, memory, tasks or 0.0), cpu=cpu, memory=memory, tasks=tasks)
 
 
 def missing_fraction(desired: int, running: int) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent.docker.swarm import ClusterMode, SwarmSampler
+from agent.docker.swarm import ClusterMode, SwarmSampler, leadership_deadline
 from agent.settings.config import AgentConfig
 
 
@@ -34,4 +34,5 @@ def make_swarm_sampler(config: AgentConfig, cluster: ClusterMode) -> SwarmSample
         base_url=config.docker_host or "",
         timeout_s=config.docker_timeout_s,
         cluster=cluster,
+        probe_timeout_s=leadership_deadline(config.interval_s, config.docker_timeout_s),
     )

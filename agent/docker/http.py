@@ -72,9 +72,15 @@ class DockerHttp:
             self._conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
         self.api_version = api_version
         self._prefix = f"/v{api_version}"
+        self._timeout_s = timeout_s
 
-    def get(self, path: str, **params: str) -> Any:
+    def get(self, path: str, timeout_s: float | None = None, **params: str) -> Any:
+        """timeout_s: a deadline for this request alone (default: the connection's)."""
         target = self._prefix + path + (f"?{urlencode(params)}" if params else "")
+        deadline = self._timeout_s if timeout_s is None else timeout_s
+        self._conn.timeout = deadline  # for a new connection
+        if self._conn.sock is not None:
+            self._conn.sock.settimeout(deadline)
         try:
             try:
                 response = self._request(target)

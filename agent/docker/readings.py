@@ -25,16 +25,19 @@ class ClusterNode:
     availability: str
     leader: bool
     tasks_running: int
+    reachability: str | None = None  # a manager's, as the leader sees it: reachable/unreachable
 
 
 @dataclass(frozen=True)
 class ClusterService:
-    """A service: mode replicated/global/replicated-job/global-job; task counts."""
+    """A service: mode replicated/global/replicated-job/global-job; task counts.
+    why: where tasks are missing, what Swarm says of one that is not running."""
 
     name: str
     mode: str
     desired: int
     running: int
+    why: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,22 @@ class ClusterReading:
     def running(self) -> int:
         return sum(s.running for s in self.services)
 
+    @property
+    def quorum_lost(self) -> str | None:
+        """Why this leader is not to be trusted, or None while a majority of the managers
+        is reachable. A leader without quorum still answers /nodes and /tasks from its
+        store (for ~20 s, until Raft steps it down): what it says is not the Swarm's."""
+        managers = [n for n in self.nodes if n.reachability is not None]
+        unreachable = sum(1 for n in managers if n.reachability == "unreachable")
+        if managers and len(managers) - unreachable <= len(managers) // 2:
+            return f"quorum lost: {unreachable} of {len(managers)} managers unreachable"
+        return None
+
 
 @dataclass(frozen=True)
 class SwarmReading:
-    """One reading of Docker. ok=False means error says why, in one line."""
+    """One reading of Docker. ok=False means error says why, in one line.
+    tasks_by_service None: this engine's tasks could not be counted (unknown, not 0)."""
 
     ok: bool
     error: str | None = None
@@ -61,11 +76,13 @@ class SwarmReading:
     leader: bool = False
     node_id: str | None = None
     hostname: str | None = None
-    tasks_by_service: Mapping[str, int] = field(default_factory=dict)
+    tasks_by_service: Mapping[str, int] | None = field(default_factory=dict)
     cluster: ClusterReading | None = None
 
     @property
-    def tasks_running(self) -> int:
+    def tasks_running(self) -> int | None:
+        if self.tasks_by_service is None:
+            return None
         return sum(self.tasks_by_service.values())
 
 
@@ -109,13 +126,17 @@ def cluster_view(
     running_by_service: Counter[str] = Counter()
     running_by_node: Counter[str] = Counter()
     desired_by_service: Counter[str] = Counter()
+    why_by_service: dict[str, str] = {}
     for t in tasks:
         if t.get("DesiredState") != "running":
             continue
-        desired_by_service[t.get("ServiceID", "")] += 1
+        service = t.get("ServiceID", "")
+        desired_by_service[service] += 1
         if t.get("Status", {}).get("State") == "running" and t.get("NodeID") in ready:
-            running_by_service[t.get("ServiceID", "")] += 1
+            running_by_service[service] += 1
             running_by_node[t["NodeID"]] += 1
+        elif service not in why_by_service:
+            why_by_service[service] = task_why(t, ready)
 
     cluster_services = []
     for s in services:
@@ -134,6 +155,7 @@ def cluster_view(
                 mode=mode,
                 desired=desired,
                 running=running_by_service[s["ID"]],
+                why=why_by_service.get(s["ID"]) if running_by_service[s["ID"]] < desired else None,
             )
         )
 
@@ -146,6 +168,7 @@ def cluster_view(
             availability=n.get("Spec", {}).get("Availability", "unknown"),
             leader=bool((n.get("ManagerStatus") or {}).get("Leader", False)),
             tasks_running=running_by_node[n["ID"]],
+            reachability=(n.get("ManagerStatus") or {}).get("Reachability") or None,
         )
         for n in nodes
     ]
@@ -156,6 +179,20 @@ def cluster_view(
 
 
 UP_STATES = ("ready", "unknown")
+MAX_WHY = 200
+
+
+def task_why(task: Mapping[str, Any], ready: set[str]) -> str:
+    """One line on why a task Swarm wants running is not counted as running: Swarm's
+    own error or message ("no suitable node (scheduling constraints not satisfied on 3
+    nodes)"), else its state."""
+    status = task.get("Status") or {}
+    state = str(status.get("State") or "unknown")
+    if state == "running" and task.get("NodeID") not in ready:
+        return "running on a node that is down"
+    said = str(status.get("Err") or status.get("Message") or "").strip()
+    line = f"{state}: {said}" if said and said != state else state
+    return line.splitlines()[0][:MAX_WHY] if line else state
 
 
 def node_is_up(state: object) -> bool:

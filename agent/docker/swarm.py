@@ -53,6 +53,10 @@ class SwarmSampler:
     GET /info is the dearest call for dockerd (about as much as all the others
     together), and what it tells (role, node id, host name) rarely changes: it is
     read again only after `info_max_age_s` or after any failure.
+
+    probe_timeout_s: the deadline of the /nodes probe that tells leadership (at most
+    timeout_s): after a disruptive election a manager's store hangs, and "no leader"
+    must be said within the gauge's grace, not after the whole Docker timeout.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class SwarmSampler:
         timeout_s: float = 3.0,
         cluster: ClusterMode = "any",
         info_max_age_s: float = 60.0,
+        probe_timeout_s: float | None = None,
     ) -> None:
         self._connect = connect
         self._base_url = base_url
@@ -73,7 +78,12 @@ class SwarmSampler:
         self._info_max_age_s = info_max_age_s
         self._info: dict[str, Any] | None = None
         self._info_time = 0.0
+        # the /nodes probe that tells leadership: a hung Raft read must not hold up "no
+        # leader" for the whole Docker timeout (see leadership_deadline)
+        self._probe_timeout_s = min(timeout_s, probe_timeout_s or timeout_s)
         self._last_known: SwarmReading | None = None  # the newest reading with a node ID
+        self._inactive_since: float | None = None  # when dockerd began to say "not in a swarm"
+        self._last_quorum: str | None = None
 
     def read(self) -> SwarmReading:
         if self._connect is None:
@@ -105,20 +115,21 @@ class SwarmSampler:
                 tasks_by_service=tasks,
             )
         else:
-            self._last_known = reading if reading.node_id is not None else None
+            if reading.node_id is not None:
+                self._last_known = reading
         self._log_change(reading)
         return reading
 
-    def _engine_tasks(self, exc: Exception) -> dict[str, int]:
+    def _engine_tasks(self, exc: Exception) -> dict[str, int] | None:
         """The engine's own task containers, where dockerd answers but a Swarm call did
         not (a restarted manager's /info waits on Raft for seconds): never 0 tasks it
-        did not count. Not tried where dockerd is gone or refused the connection."""
+        did not count. None (unknown) where dockerd is gone or refused the connection."""
         if self._api is None or not dockerd_answers(exc):
-            return {}
+            return None
         try:
             return engine_tasks(self._api)
         except Exception:
-            return {}
+            return None
 
     def close(self) -> None:
         if self._api is not None:
@@ -135,6 +146,13 @@ class SwarmSampler:
             elif self._last_error is not None:
                 log.info("Docker: readable again (%s)", reading.role)
         self._last_error = reading.error
+        quorum = reading.cluster.quorum_lost if reading.cluster is not None else None
+        if quorum != self._last_quorum:
+            if quorum is not None:
+                log.warning("Swarm: %s; the cluster's totals are unknown until it is back", quorum)
+            elif self._last_quorum is not None:
+                log.info("Swarm: quorum back")
+        self._last_quorum = quorum
 
     def _read_info(self, api: DockerHttp) -> dict[str, Any]:
         now = time.monotonic()
@@ -148,11 +166,8 @@ class SwarmSampler:
         hostname = info.get("Name") or None
         state = swarm.get("LocalNodeState", "inactive")
         if state != "active":
-            self._info = None  # joining a swarm must show at the next sample
-            why = "not in a swarm (docker swarm init, or join one)"
-            if state not in ("inactive", ""):
-                why = f"swarm state is {state}"
-            return SwarmReading(ok=False, error=why, hostname=hostname)
+            return self._not_active(api, state, hostname)
+        self._inactive_since = None
         node_id = swarm.get("NodeID") or None
         role: Role = "manager" if swarm.get("ControlAvailable") else "worker"
         base = SwarmReading(ok=True, role=role, node_id=node_id, hostname=hostname)
@@ -162,6 +177,31 @@ class SwarmSampler:
                 return reading
             base = replace(base, role="worker")
         return self._read_local(api, base)
+
+    def _not_active(self, api: DockerHttp, state: str, hostname: str | None) -> SwarmReading:
+        """dockerd answers, but not as a node of a swarm. A dockerd that is shutting down
+        (or starting again) says "inactive" or "pending" for a moment: that is not who
+        the node is, so its last role and Swarm node ID stand until Docker has said so
+        for LEFT_AFTER_S (then the node has left its swarm)."""
+        self._info = None  # joining a swarm must show at the next sample
+        why = "not in a swarm (docker swarm init, or join one)"
+        if state not in ("inactive", ""):
+            why = f"swarm state is {state}"
+        now = time.monotonic()
+        if self._inactive_since is None:
+            self._inactive_since = now
+        last = self._last_known
+        if last is None or now - self._inactive_since > LEFT_AFTER_S:
+            self._last_known = None
+            return SwarmReading(ok=False, error=why, hostname=hostname)
+        return SwarmReading(
+            ok=False,
+            error=why,
+            role=last.role,
+            node_id=last.node_id,
+            hostname=hostname,
+            tasks_by_service=engine_tasks(api),
+        )
 
     def _read_local(self, api: DockerHttp, base: SwarmReading) -> SwarmReading:
         return replace(base, tasks_by_service=engine_tasks(api))
@@ -176,8 +216,10 @@ class SwarmSampler:
         and still counts its own engine's tasks: never 0 tasks it did not count.
         `info`: the reading as /info has it (role, node id), not yet leader.
         """
+        deadline = self._probe_timeout_s
         try:
-            nodes = api.get("/nodes")
+            nodes = api.get("/nodes", timeout_s=deadline)
+            deadline = self._timeout_s
             me: dict[str, Any] = next((n for n in nodes if n.get("ID") == info.node_id), {})
             if info.role != "manager" or (me.get("Spec") or {}).get("Role") == "worker":
                 self._info = None  # promoted, or being demoted: /info again next sample
@@ -211,7 +253,7 @@ class SwarmSampler:
                     self._info = None  # promoted in an election, perhaps
             return self._read_local(api, replace(info, role="manager", ok=False, error=why))
         except TimeoutError:
-            why = no_leader(f"the Swarm managers did not answer within {self._timeout_s:g} s")
+            why = no_leader(f"the Swarm managers did not answer within {deadline:g} s")
             return self._read_local(api, replace(info, role="manager", ok=False, error=why))
         # its own tasks from its engine, as every other node counts them: right after
         # an election the new leader's task list can miss a task its engine runs
@@ -219,9 +261,17 @@ class SwarmSampler:
 
 
 NOT_A_MANAGER = "not a swarm manager"
+LEFT_AFTER_S = 30.0
 WORKER_REFUSAL = "worker nodes can't be used"  # what a worker's dockerd says to /nodes
 NO_LEADER_WORDS = ("leader", "quorum", "rpc error", "deadline")
 LEFT_WORDS = ("swarm init", "swarm join")  # "…Use "docker swarm init" or "docker swarm join"…
+
+
+def leadership_deadline(interval_s: float, timeout_s: float) -> float:
+    """The /nodes probe's deadline: half an interval (at least 0.5 s, at most the Docker
+    timeout), so a hung store is called "no leader" within the gauge's two-interval
+    grace. A healthy manager answers /nodes in milliseconds, a Pi Zero W's in tens."""
+    return min(timeout_s, max(0.5, interval_s / 2))
 
 
 def no_leader(why: object) -> str:

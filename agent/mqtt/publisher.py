@@ -6,6 +6,11 @@ connect_async + loop_start mean a missing broker never stops the program; paho
 retries with exponential back-off. On every (re)connect: availability, discovery,
 then the newest state. While disconnected only the newest state is kept, and
 whatever paho still held from before is dropped, so no stale backlog is delivered.
+
+No backlog on a half-dead link either (a cut shorter than 1.5 × keepalive never
+drops the connection, and everything written meanwhile would arrive, late, as live
+messages): at most one state per topic is in flight. Until the broker acknowledges
+it, newer states only replace each other here, and the newest goes out on the ack.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -86,6 +92,9 @@ class Publisher:
         self._state: str | None = None  # newest node state, JSON
         self._cluster: str | None = None  # newest cluster state, JSON (leader only)
         self._discovery: list[tuple[str, str]] = []
+        self._in_flight: dict[str, int] = {}  # topic → mid of its state not yet acknowledged
+        self._acked: deque[int] = deque()  # acks that came while the lock was held
+        self._sent: dict[str, str] = {}  # topic → the state last handed to paho for it
         self._say = SayOnce(log, "MQTT: %s; retrying")  # called with the lock held
         self._offline_said_at = -60.0
         self._own_topics = {topics.availability}
@@ -98,6 +107,7 @@ class Publisher:
         c.on_connect_fail = self._on_connect_fail
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_publish = self._on_publish
         self._client = c
 
     # --- what the agent calls ---------------------------------------------------------
@@ -154,9 +164,30 @@ class Publisher:
 
     def _send_state(self) -> None:
         if self._state is not None:
-            self._publish(self._topics.state, self._state)
+            self._send_newest(self._topics.state, self._state)
         if self._cluster is not None and self._topics.cluster is not None:
-            self._publish(self._topics.cluster, self._cluster)
+            self._send_newest(self._topics.cluster, self._cluster)
+
+    def _send_newest(self, topic: str, payload: str) -> None:
+        """Publish, unless a state on this topic still waits for its acknowledgement:
+        then this one waits (replaced by any newer one) and goes out on the ack, or
+        with the next state handed over."""
+        while self._acked:
+            self._ack(self._acked.popleft())
+        if topic in self._in_flight or self._sent.get(topic) == payload:
+            return
+        info = self._client.publish(topic, payload, qos=1, retain=True)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS:
+            self._in_flight[topic] = info.mid
+            self._sent[topic] = payload
+
+    def _ack(self, mid: int) -> bool:
+        """Whether mid was a state in flight (it is not now)."""
+        for topic, waiting in self._in_flight.items():
+            if waiting == mid:
+                del self._in_flight[topic]
+                return True
+        return False
 
     def _send_discovery(self) -> None:
         for topic, payload in self._discovery:
@@ -185,6 +216,9 @@ class Publisher:
             return
         with self._lock:
             client.drop_out_messages()  # whatever was in flight is stale now
+            self._in_flight.clear()
+            self._acked.clear()
+            self._sent.clear()
             self._connected = True
             self._say(None)
             log.info("MQTT: connected to %s", self._broker)
@@ -198,6 +232,20 @@ class Publisher:
                 # QoS 0: only the newest state matters and the next one is an interval
                 # away, so the follower spares itself an acknowledgement per message
                 client.subscribe([(f, 0) for f in self._follow.filters])
+
+    def _on_publish(
+        self, _client: mqtt.Client, _userdata: Any, mid: int, _reason: Any, _props: Any
+    ) -> None:
+        # paho calls this holding its own lock, which publish() takes: whoever holds ours
+        # may be waiting for it, so never wait for ours here (that would deadlock)
+        if not self._lock.acquire(blocking=False):
+            self._acked.append(mid)  # the holder, or the next state, takes it
+            return
+        try:
+            if self._ack(mid) and self._connected and not self._closed:
+                self._send_state()  # whatever became newest while that one was in flight
+        finally:
+            self._lock.release()
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         # paho calls this inside its `except OSError`: the exception says why
