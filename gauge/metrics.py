@@ -105,7 +105,8 @@ class ClusterCollector(Collector):
                 cpu.add_metric(name, n["cpu_percent"] / 100)
             if n.get("memory_percent") is not None:
                 memory.add_metric(name, n["memory_percent"] / 100)
-            tasks.add_metric(name, n["tasks_running"])
+            if n.get("tasks_running") is not None:  # unknown: absent, never 0
+                tasks.add_metric(name, n["tasks_running"])
             docker.add_metric(name, 1 if n["docker_ok"] else 0)
         yield from (strain, cpu, memory, tasks, online, stale, docker, swarm)
 

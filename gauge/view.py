@@ -6,12 +6,19 @@ unexpected topics) is rejected with a short reason and never changes another nod
 state.
 
 Truth under faults (see the README's "Reliability"):
-- Age is judged by the sample time in the payload against the gauge's wall clock
-  (tolerating `clock_skew_s`), and by arrival: retained states arrive late by design.
-- The leader's cluster state gives the totals only while it is fresh and its
-  publisher is online and still leads; otherwise `desired`/`running` are null and
-  `totals_unknown` says why. Unknown is never shown as 0.
-- A node Swarm marks down is down, whatever its agent still publishes.
+- Age is the time since the sample, on the gauge's clock: each node's clock offset is
+  measured from its live messages (gauge.clocks), so a live message held back by a
+  half-dead link is aged by when it was sampled, and a Pi whose clock is off is
+  neither fresh forever nor stale at once. A retained state from a node not yet heard
+  live is judged by the gauge's wall clock (tolerating `clock_skew_s`); one dated in
+  the future has no known age: stale until a live one comes.
+- Newest sample wins: a state never replaces a newer one from the same node, nor a
+  cluster state a newer one from any publisher.
+- The leader's cluster state gives the totals only while it is fresh, its publisher
+  is online, still leads, still reads the Swarm, and has quorum; otherwise
+  `desired`/`running` are null and `totals_unknown` says why. Unknown is never 0.
+- A node Swarm marks down, or a manager the leader cannot reach, is down, whatever
+  its agent still publishes.
 """
 
 from __future__ import annotations
@@ -26,19 +33,21 @@ from typing import Any
 
 from agent.shared.names import is_node_name, safe_name
 from agent.strain import cluster_strain
+from gauge.clocks import NodeClock
 
 MAX_PAYLOAD = 64 * 1024
 MAX_CLUSTER_PAYLOAD = 4 * 1024 * 1024  # a cluster state names every node and service
 SWARM_WORD_MAX_AGE_S = 120.0  # the leader's last word on a node, kept through an election
 MAX_COUNT = 1_000_000  # tasks; Swarm's own limits are far below
 MAX_CLUSTER_NODES = 10_000
+MAX_CLUSTER_SERVICES = 10_000
 DEFAULT_MAX_NODES = 1024
 DEFAULT_FORGET_AFTER_S = 3600.0
 DEFAULT_CLOCK_SKEW_S = 2.0
 
 
 # Why messages are dropped, as the gauge counts them (a label in /metrics: a fixed set)
-REASONS = ("topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "bug")
+REASONS = ("topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "old", "bug")
 
 
 class Rejected(ValueError):
@@ -55,11 +64,12 @@ class Rejected(ValueError):
 @dataclass
 class NodeEntry:
     strain: float = 0.0
-    tasks_running: int = 0
+    tasks_running: int | None = 0  # None: its agent could not count them
     leds: list[list[float]] | None = None
     cpu_percent: float | None = None  # None: the state had no host part
     memory_percent: float | None = None
-    sampled_at: float | None = None  # wall-clock seconds, from the payload's `time`
+    sampled_at: float | None = None  # the node's wall-clock seconds, from the payload's `time`
+    sampled_local: float | None = None  # the same moment on the gauge's monotonic clock
     received_s: float | None = None  # monotonic clock of the newest valid state
     offline: bool = False  # availability said "offline"
     role: str = "none"
@@ -69,6 +79,7 @@ class NodeEntry:
     node_id: str | None = None  # the Swarm node ID, where the agent knows it
     retained: bool = False  # delivered from the broker's store, not live
     seen_s: float = 0.0  # monotonic clock of the newest message of any kind
+    clock: NodeClock = field(default_factory=NodeClock)  # kept from state to state
 
 
 @dataclass(frozen=True)
@@ -78,15 +89,42 @@ class SwarmNode:
     state: str  # ready / down / unknown / disconnected
     availability: str  # active / pause / drain
     role: str
+    reachability: str | None = None  # a manager's: reachable / unreachable / unknown
+
+    @property
+    def down(self) -> bool:
+        """Swarm marks it down, or it is a manager the leader cannot reach."""
+        return self.state not in ("ready", "unknown") or self.reachability == "unreachable"
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    name: str
+    mode: str
+    desired: int
+    running: int
+    why: str | None  # where tasks are missing: what Swarm says of one
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "mode": self.mode,
+            "desired": self.desired,
+            "running": self.running,
+            "why": self.why,
+        }
 
 
 @dataclass
 class ClusterEntry:
-    desired: int
-    running: int
+    desired: int | None  # None with `unknown`: the leader has lost quorum
+    running: int | None
     sampled_at: float
     publisher: str | None
     nodes: dict[str, SwarmNode] = field(default_factory=dict)  # by safe name and by ID
+    services: tuple[ServiceEntry, ...] = ()
+    unknown: str | None = None  # why the publisher gives no totals
+    sampled_local: float | None = None  # the sample time on the gauge's monotonic clock
     received_s: float = 0.0
     retained: bool = False
 
@@ -113,6 +151,10 @@ def _text(value: Any, what: str, limit: int = 64) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= limit:
         raise Rejected(f"{what} is not a text of 1 to {limit} characters")
     return value
+
+
+def _maybe_text(value: Any, what: str, limit: int = 200) -> str | None:
+    return None if value is None else _text(value, what, limit)
 
 
 def _time(value: Any) -> float:
@@ -181,7 +223,9 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
             _number(pixel[3], 0, 1, "a brightness")
     return NodeEntry(
         strain=_number(strain.get("value"), 0, 1, "strain.value"),
-        tasks_running=_count(tasks.get("running"), "tasks.running"),
+        tasks_running=(
+            None if (running := tasks.get("running")) is None else _count(running, "tasks.running")
+        ),
         leds=leds,
         cpu_percent=cpu,
         memory_percent=memory,
@@ -214,16 +258,43 @@ def parse_cluster_state(payload: bytes) -> ClusterEntry:
             state=_text(n.get("state"), "a node's state", 32),
             availability=_text(n.get("availability"), "a node's availability", 32),
             role=_text(n.get("role"), "a node's role", 32),
+            reachability=_maybe_text(n.get("reachability"), "a node's reachability", 32),
         )
         swarm_nodes[safe_name(_text(n.get("name"), "a node's name", 256))] = swarm_node
         swarm_nodes[f"id:{_text(n.get('id'), 'a node id')}"] = swarm_node
+    unknown = _maybe_text(state.get("totals_unknown"), "totals_unknown")
+    desired, running = totals.get("desired"), totals.get("running")
+    if unknown is None or desired is not None or running is not None:
+        desired = _count(desired, "totals.desired")
+        running = _count(running, "totals.running")
     return ClusterEntry(
-        desired=_count(totals.get("desired"), "totals.desired"),
-        running=_count(totals.get("running"), "totals.running"),
+        desired=desired,
+        running=running,
         sampled_at=_time(state.get("time")),
         publisher=publisher,
         nodes=swarm_nodes,
+        services=_services(state.get("services", [])),
+        unknown=unknown,
     )
+
+
+def _services(services: Any) -> tuple[ServiceEntry, ...]:
+    if not isinstance(services, list) or len(services) > MAX_CLUSTER_SERVICES:
+        raise Rejected("services is not a list of services")
+    parsed = []
+    for s in services:
+        if not isinstance(s, dict):
+            raise Rejected("a service is not an object")
+        parsed.append(
+            ServiceEntry(
+                name=_text(s.get("name"), "a service's name", 256),
+                mode=_text(s.get("mode"), "a service's mode", 32),
+                desired=_count(s.get("desired"), "a service's desired"),
+                running=_count(s.get("running"), "a service's running"),
+                why=_maybe_text(s.get("why"), "a service's why"),
+            )
+        )
+    return tuple(parsed)
 
 
 class ClusterView:
@@ -264,10 +335,7 @@ class ClusterView:
         head = self.prefix.split("/")
         rest = parts[len(head) :] if parts[: len(head)] == head else []
         if rest == ["cluster", "state"]:
-            cluster = parse_cluster_state(payload)
-            cluster.received_s = self.clock()
-            cluster.retained = retained
-            self.cluster = cluster
+            self._apply_cluster(parse_cluster_state(payload), retained)
             return
         if len(rest) != 3 or rest[0] != "node" or not is_node_name(rest[1]):
             raise Rejected("unexpected topic", "topic")
@@ -291,15 +359,64 @@ class ClusterView:
             raise Rejected("unexpected topic", "topic")
         entry = parse_node_state(payload, node)
         old = self.nodes.get(node)
+        if old is not None and old.sampled_at is not None and entry.sampled_at is not None:
+            if entry.sampled_at == old.sampled_at and (retained or not old.retained):
+                return  # the same state again (retained, on a reconnect)
+            if entry.sampled_at < old.sampled_at and self._age(old, now) <= self.stale_after_s:
+                raise Rejected("older than the state held (a replay)", "old")
         if old is None:
             self._make_room(now)
             entry.offline = self._pending.pop(node, False)
         else:
             entry.offline = old.offline
+            entry.clock = old.clock
+        assert entry.sampled_at is not None
+        if not retained:
+            entry.clock.add(now, entry.sampled_at)
+        entry.sampled_local = self._local_time(entry.clock, entry.sampled_at, now, retained)
         entry.received_s = entry.seen_s = now
         entry.retained = retained
         self.nodes[node] = entry
         self.nodes.move_to_end(node)
+
+    def _apply_cluster(self, cluster: ClusterEntry, retained: bool) -> None:
+        """Take a cluster state unless the one held is newer: by the publisher's own
+        clock where both come from one publisher, else on the gauge's clock."""
+        now = self.clock()
+        publisher = self.nodes.get(cluster.publisher or "")
+        cluster.sampled_local = self._local_time(
+            publisher.clock if publisher else None, cluster.sampled_at, now, retained
+        )
+        cluster.received_s = now
+        cluster.retained = retained
+        held = self.cluster
+        if held is not None:
+            if held.publisher == cluster.publisher:
+                if cluster.sampled_at == held.sampled_at:
+                    return  # the same state again
+                older = cluster.sampled_at < held.sampled_at
+                if older and self._age(held, now) <= self.stale_after_s:
+                    raise Rejected("older than the cluster state held (a replay)", "old")
+            elif held.sampled_local is not None and (
+                cluster.sampled_local is None or cluster.sampled_local < held.sampled_local
+            ):
+                raise Rejected("older than the cluster state held", "old")
+        self.cluster = cluster
+
+    def _local_time(
+        self, clock: NodeClock | None, sampled_at: float, arrival: float, retained: bool
+    ) -> float | None:
+        """When a message was sampled, on the gauge's monotonic clock; None: unknown."""
+        local = clock.local(sampled_at) if clock is not None else None
+        if local is not None:
+            return min(local, arrival)
+        if not retained:
+            return arrival  # live, from a clock not measured yet
+        # retained, from a node not heard live yet: by the gauge's wall clock
+        ahead = sampled_at - self.wall()
+        if ahead > self.clock_skew_s:
+            return None  # dated in the future: its age is unknown until a live one comes
+        return arrival - max(-ahead - self.clock_skew_s, 0.0)
 
     def _make_room(self, now: float) -> None:
         """Room for one more node: the one silent longest goes if it is stale or offline;
@@ -323,16 +440,10 @@ class ClusterView:
             self.nodes.popitem(last=False)
 
     def _age(self, entry: NodeEntry | ClusterEntry, now: float) -> float:
-        """Seconds since the sample. A live message was sampled as it arrived: its age
-        is its arrival's, whatever the sender's clock says (a Pi without a real-time
-        clock may be hours off). A retained one arrives late by design: its age is by
-        its sample time, less the skew allowed, or by arrival, whichever is older."""
-        if entry.sampled_at is None or entry.received_s is None:
+        """Seconds since the sample, on the gauge's clock; infinite where unknown."""
+        if entry.sampled_local is None:
             return float("inf")
-        by_arrival = now - entry.received_s
-        if not entry.retained:
-            return max(by_arrival, 0.0)
-        return max(self.wall() - entry.sampled_at - self.clock_skew_s, by_arrival, 0.0)
+        return max(now - entry.sampled_local, 0.0)
 
     def _word_is_recent(self, now: float) -> bool:
         c = self.cluster
@@ -344,18 +455,25 @@ class ClusterView:
         if c is None:
             return "no cluster state from a Swarm leader's agent yet"
         age = self._age(c, now)
-        if age > self.stale_after_s:
+        if age == float("inf"):
+            why = "the last cluster state is dated in the future (its publisher's clock is ahead)"
+        elif age > self.stale_after_s:
             why = f"the last cluster state is {age:.0f} s old"
         else:
             publisher = self.nodes.get(c.publisher or "")
+            newer = (
+                publisher is not None
+                and publisher.sampled_at is not None
+                and publisher.sampled_at > c.sampled_at
+            )
             if publisher is None or publisher.offline:
                 why = f"its publisher {c.publisher or '(unnamed)'} is offline"
-            elif (
-                publisher.sampled_at is not None
-                and publisher.sampled_at > c.sampled_at
-                and not publisher.leader
-            ):
+            elif newer and not publisher.leader:
                 why = f"its publisher {c.publisher} no longer leads"
+            elif newer and not publisher.docker_ok:
+                why = f"its publisher {c.publisher} cannot read the Swarm now"
+            elif c.unknown is not None:
+                why = f"{c.unknown} (as the leader {c.publisher} sees it)"
             else:
                 return None
         troubles = sorted(
@@ -380,7 +498,7 @@ class ClusterView:
             age = self._age(entry, now)
             stale = age > self.stale_after_s
             swarm = word.node(name, entry.node_id) if word is not None else None
-            down = swarm is not None and swarm.state not in ("ready", "unknown")
+            down = swarm is not None and swarm.down
             # a fresh cluster state that does not list the node: it left the Swarm
             in_swarm = None if cluster is None else swarm is not None
             nodes.append(
@@ -398,6 +516,8 @@ class ClusterView:
                     "docker_error": entry.docker_error,
                     "swarm_state": swarm.state if swarm else None,
                     "availability": swarm.availability if swarm else None,
+                    "reachability": swarm.reachability if swarm else None,
+                    "clock_offset_s": self._clock_offset(entry),
                     "down": down,
                     "in_swarm": in_swarm,
                     "counted": not (entry.offline or stale or down or in_swarm is False),
@@ -406,8 +526,8 @@ class ClusterView:
         counted = [n["strain"] for n in nodes if n["counted"]]
         desired: int | None = None
         running: int | None = None
-        if unknown is None and self.cluster is not None:
-            desired, running = self.cluster.desired, self.cluster.running
+        if cluster is not None:
+            desired, running = cluster.desired, cluster.running
         strain: float | None = None
         if counted or desired is not None:
             strain = round(cluster_strain(counted, desired or 0, running or 0), 3)
@@ -419,5 +539,12 @@ class ClusterView:
             # there were totals and now there are none: the leader's agent is gone,
             # an election, quorum lost (the alarm lights)
             "totals_lost": unknown is not None and self.cluster is not None,
+            "services": [s.as_dict() for s in cluster.services] if cluster is not None else [],
+            "clock_skew_s": self.clock_skew_s,
             "nodes": nodes,
         }
+
+    def _clock_offset(self, entry: NodeEntry) -> float | None:
+        """How far the node's clock is ahead of the gauge's (negative: behind)."""
+        ahead = entry.clock.node_ahead_s(self.wall() - self.clock())
+        return None if ahead is None else round(ahead, 1)

@@ -82,6 +82,13 @@ def test_node_templates_read_a_real_node_state() -> None:
         "tasks": "3",
         "docker": "ON",
     }
+    # Docker not readable at all: the tasks are unknown ("None" is unknown to Home
+    # Assistant's MQTT sensor), never 0
+    unknown = json.loads(payload)
+    unknown["tasks"]["running"] = None
+    unknown["docker"] = {"ok": False, "error": "Docker refused the connection"}
+    blind = json.dumps(unknown).encode()
+    assert render(node["tasks"], blind) == "None" and render(node["docker"], blind) == "OFF"
 
 
 def snapshot_with(strain: float | None, online: bool = True) -> dict[str, Any]:

@@ -1,0 +1,298 @@
+"""The truth when the Swarm itself splits, in the pure middle: quorum lost, replays,
+clocks that lie, tasks that cannot be placed, tasks that cannot be counted.
+
+The fault suite (tests/test_faults.py) shows each of these on a real Swarm; here each
+rule is pinned down alone, with the clocks passed in.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from agent.docker.readings import SwarmReading, cluster_view
+from agent.host import HostReading
+from agent.snapshot import cluster_snapshot, node_snapshot
+from agent.strain import node_strain
+from gauge.clocks import WINDOW, NodeClock
+from gauge.metrics import MessageCounts, metrics_page
+from gauge.view import ClusterView, Rejected
+from tests.helpers import validate
+from tests.test_swarm_parsing import node, service, task
+
+T0 = 1_800_000_000.0  # the gauge's wall clock at the start of each test
+
+
+class Clocks:
+    """The gauge's monotonic and wall clocks, moved together by the test."""
+
+    def __init__(self) -> None:
+        self.mono = 1000.0
+        self.wall = T0
+
+    def tick(self, seconds: float) -> None:
+        self.mono += seconds
+        self.wall += seconds
+
+
+def view_with(clocks: Clocks, stale_after_s: float = 5) -> ClusterView:
+    return ClusterView(
+        "swarmgauge", stale_after_s, clock=lambda: clocks.mono, wall=lambda: clocks.wall
+    )
+
+
+def at(wall: float) -> datetime:
+    return datetime.fromtimestamp(wall, UTC)
+
+
+def state(
+    name: str,
+    sampled: float,
+    *,
+    leader: bool = False,
+    tasks: int | None = 1,
+    ok: bool = True,
+    node_id: str | None = None,
+) -> bytes:
+    """A node state as the agent makes it, sampled at `sampled` by the node's clock."""
+    swarm = SwarmReading(
+        ok=ok,
+        error=None if ok else "no Swarm leader (an election, or quorum lost): deadline",
+        role="manager" if leader else "worker",
+        leader=leader,
+        node_id=node_id or f"id-{name}",
+        tasks_by_service=None if tasks is None else ({"web": tasks} if tasks else {}),
+    )
+    host = HostReading(20.0, 0.1, 1, 10.0, None)
+    snap = node_snapshot(
+        node=name,
+        now=at(sampled),
+        host=host,
+        swarm=swarm,
+        strain=node_strain(20.0, 10.0, swarm.tasks_running),
+        interval_s=1.0,
+    )
+    validate("node", snap)
+    return json.dumps(snap).encode()
+
+
+def three_managers(unreachable: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    nodes = [node(n, leader=n == "1", role="manager") for n in ("1", "2", "3")]
+    for n in nodes:
+        n["ManagerStatus"]["Reachability"] = (
+            "unreachable" if n["ID"] in unreachable else "reachable"
+        )
+    return nodes
+
+
+def cluster(
+    sampled: float,
+    publisher: str = "pi-1",
+    unreachable: tuple[str, ...] = (),
+    tasks: list[dict[str, Any]] | None = None,
+) -> bytes:
+    """pi-1 (leader), pi-2, pi-3 all managers; one service of 3 tasks, one per node."""
+    reading = cluster_view(
+        three_managers(unreachable),
+        [service("w", {"Replicated": {"Replicas": 3}}, {"DesiredTasks": 3, "RunningTasks": 3})],
+        tasks if tasks is not None else [task("w", n) for n in ("1", "2", "3")],
+    )
+    snap = cluster_snapshot(now=at(sampled), cluster=reading, capacity=8, publisher=publisher)
+    validate("cluster", snap)
+    return json.dumps(snap).encode()
+
+
+def row(view: ClusterView, name: str) -> dict[str, Any]:
+    return next(n for n in view.snapshot()["nodes"] if n["name"] == name)
+
+
+# --- quorum --------------------------------------------------------------------------
+
+
+def test_a_leader_without_quorum_gives_no_totals_and_its_lost_managers_do_not_count() -> None:
+    assert cluster_view(three_managers(("2",)), [], []).quorum_lost is None  # 2 of 3: quorum
+    lost = cluster_view(three_managers(("2", "3")), [], [])
+    assert lost.quorum_lost == "quorum lost: 2 of 3 managers unreachable"
+    snap = json.loads(cluster(T0, unreachable=("2", "3")))
+    assert snap["totals"]["desired"] is None and snap["totals"]["running"] is None
+    assert snap["totals_unknown"] == lost.quorum_lost and snap["strain"]["value"] is None
+    assert [n["reachability"] for n in snap["nodes"]] == ["reachable", "unreachable", "unreachable"]
+
+    clocks = Clocks()
+    view = view_with(clocks)
+    for name in ("pi-1", "pi-2", "pi-3"):
+        view.apply(f"swarmgauge/node/{name}/state", state(name, T0, leader=name == "pi-1"))
+    view.apply("swarmgauge/cluster/state", cluster(T0))
+    assert view.snapshot()["desired"] == 3
+    clocks.tick(1)
+    for name in ("pi-1", "pi-2", "pi-3"):  # pi-2 and pi-3 still talk: only Swarm lost them
+        view.apply(f"swarmgauge/node/{name}/state", state(name, T0 + 1, leader=name == "pi-1"))
+    view.apply("swarmgauge/cluster/state", cluster(T0 + 1, unreachable=("2", "3")))
+    snap = view.snapshot()
+    assert snap["desired"] is None and snap["running"] is None and snap["totals_lost"]
+    assert snap["totals_unknown"].startswith("quorum lost: 2 of 3 managers unreachable")
+    assert [n["counted"] for n in snap["nodes"]] == [True, False, False]
+    assert row(view, "pi-2")["reachability"] == "unreachable" and row(view, "pi-2")["down"]
+    assert snap["services"] == []  # what a store without quorum says is not the Swarm's
+
+
+# --- newest sample wins ----------------------------------------------------------------
+
+
+def test_a_state_never_replaces_a_newer_one_from_the_same_node() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, tasks=5))
+    clocks.tick(1)
+    with pytest.raises(Rejected) as why:
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 - 20, tasks=2))
+    assert why.value.reason == "old"
+    assert row(view, "pi-1")["tasks_running"] == 5
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, tasks=5), retained=True)  # again
+    assert row(view, "pi-1")["tasks_running"] == 5 and not row(view, "pi-1")["stale"]
+
+
+def test_a_backlog_replayed_as_live_is_aged_by_its_sample_time() -> None:
+    """A cut shorter than the keepalive: the QoS 1 backlog arrives as live messages."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    for i in range(5):  # the node's clock is 7 s behind the gauge's: that is no replay
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + i - 7))
+        assert not row(view, "pi-1")["stale"]
+        clocks.tick(1)
+    clocks.tick(29)  # the link was cut; now it is back and the backlog comes in a burst
+    for i in range(5, 28, 4):
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + i - 7))
+    assert row(view, "pi-1")["stale"]  # the newest of the backlog was sampled 9 s ago
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 34 - 7))  # live, just now
+    assert not row(view, "pi-1")["stale"]
+    assert row(view, "pi-1")["clock_offset_s"] == -7.0
+
+
+def test_a_cluster_state_never_replaces_a_newer_one_from_any_publisher() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    # pi-1's clock is right; pi-2's is 60 s behind: their clocks are learned live
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    view.apply("swarmgauge/node/pi-2/state", state("pi-2", T0 - 60))
+    clocks.tick(12)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 12))  # cut off, no longer leads
+    view.apply("swarmgauge/node/pi-2/state", state("pi-2", T0 + 12 - 60, leader=True))
+    new = cluster(T0 + 12 - 60, publisher="pi-2")
+    view.apply("swarmgauge/cluster/state", new)
+    # the old leader's backlog: cluster states sampled before pi-2 was elected
+    with pytest.raises(Rejected) as why:
+        view.apply("swarmgauge/cluster/state", cluster(T0 + 2, publisher="pi-1"))
+    assert why.value.reason == "old"
+    assert view.cluster is not None and view.cluster.publisher == "pi-2"
+    assert view.snapshot()["desired"] == 3
+
+
+def test_a_retained_state_dated_in_the_future_is_stale_until_a_live_one() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    ahead = state("pi-3", T0 + 600)  # a Pi 10 min ahead, frozen since
+    view.apply("swarmgauge/node/pi-3/state", ahead, retained=True)
+    assert row(view, "pi-3")["stale"]
+    assert row(view, "pi-3")["clock_offset_s"] is None  # not measured: nothing live yet
+    clocks.tick(2)
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0 + 602))  # it wakes up
+    assert not row(view, "pi-3")["stale"]
+    assert row(view, "pi-3")["clock_offset_s"] == 600.0
+    clocks.tick(6)
+    assert row(view, "pi-3")["stale"]  # silence still counts, however far ahead its clock
+
+
+def test_a_leaders_cluster_state_dated_in_the_future_gives_no_totals() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 600, leader=True), retained=True)
+    view.apply("swarmgauge/cluster/state", cluster(T0 + 600), retained=True)
+    snap = view.snapshot()
+    assert snap["desired"] is None and "future" in snap["totals_unknown"]
+
+
+def test_clock_offsets_follow_a_clock_set_right() -> None:
+    """A Pi boots with the time it saved at shutdown (behind), then NTP sets it right:
+    followed at once. A clock set back looks late until WINDOW live messages later."""
+    clock = NodeClock()
+    for i in range(3):
+        clock.add(100.0 + i, T0 - 300 + i)  # 300 s behind
+    assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(-300.0)
+    clock.add(103.0, T0 + 3)  # NTP set it right
+    assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(0.0)
+    for i in range(WINDOW):
+        assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(0.0)
+        clock.add(104.0 + i, T0 - 60 + 4 + i)  # set back a minute (by hand, say)
+    assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(-60.0)
+
+
+# --- who vouches for the totals --------------------------------------------------------
+
+
+def test_totals_are_unknown_once_their_publisher_cannot_read_the_swarm() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    view.apply("swarmgauge/cluster/state", cluster(T0))
+    assert view.snapshot()["running"] == 3
+    clocks.tick(1)
+    # the store hangs (a disruptive election): the leader's agent says so at once
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 1, leader=True, ok=False))
+    snap = view.snapshot()
+    assert snap["running"] is None
+    assert snap["totals_unknown"].startswith("its publisher pi-1 cannot read the Swarm")
+
+
+# --- per service, with the reason --------------------------------------------------------
+
+
+def test_a_service_that_cannot_be_placed_says_why() -> None:
+    pending = task("w", "", state="pending")
+    pending["Status"]["Err"] = "no suitable node (scheduling constraints not satisfied on 3 nodes)"
+    tasks = [task("w", "1"), pending, dict(pending)]
+    snap = json.loads(cluster(T0, tasks=tasks))
+    (svc,) = snap["services"]
+    assert (svc["desired"], svc["running"]) == (3, 1)
+    assert svc["why"] == (
+        "pending: no suitable node (scheduling constraints not satisfied on 3 nodes)"
+    )
+    full = json.loads(cluster(T0))["services"][0]
+    assert full["why"] is None
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    view.apply("swarmgauge/cluster/state", cluster(T0, tasks=tasks))
+    assert view.snapshot()["services"] == [
+        {"name": "svc-w", "mode": "replicated", "desired": 3, "running": 1, "why": svc["why"]}
+    ]
+
+
+# --- unknown is not 0 ----------------------------------------------------------------------
+
+
+def test_tasks_that_could_not_be_counted_are_null_not_0() -> None:
+    payload = state("pi-2", T0, tasks=None, ok=False)
+    snap = json.loads(payload)
+    assert snap["tasks"]["running"] is None and snap["strain"]["tasks"] is None
+    assert snap["strain"]["value"] == 0.2  # the larger of cpu and memory
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-2/state", payload)
+    assert row(view, "pi-2")["tasks_running"] is None
+    text = metrics_page(view.snapshot, MessageCounts(), 0.9)().decode()
+    assert 'swarmgauge_node_strain_ratio{node="pi-2"} 0.2' in text
+    assert 'swarmgauge_node_running_tasks{node="pi-2"}' not in text
+    fresh = SwarmReading(ok=True, tasks_by_service={})
+    assert fresh.tasks_running == 0
+    assert SwarmReading(ok=False, tasks_by_service=None).tasks_running is None
+
+
+def test_the_node_schema_still_refuses_a_negative_task_count() -> None:
+    snap = json.loads(state("pi-1", T0))
+    snap["tasks"]["running"] = -1
+    with pytest.raises(Exception, match="-1"):
+        validate("node", snap)
