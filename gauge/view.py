@@ -47,7 +47,10 @@ DEFAULT_CLOCK_SKEW_S = 2.0
 
 
 # Why messages are dropped, as the gauge counts them (a label in /metrics: a fixed set)
-REASONS = ("topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "old", "bug")
+REASONS = (
+    "topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "old", "no_quorum",
+    "bug",
+)  # fmt: skip
 
 
 class Rejected(ValueError):
@@ -381,7 +384,10 @@ class ClusterView:
 
     def _apply_cluster(self, cluster: ClusterEntry, retained: bool) -> None:
         """Take a cluster state unless the one held is newer: by the publisher's own
-        clock where both come from one publisher, else on the gauge's clock."""
+        clock where both come from one publisher, else on the gauge's clock. In a split
+        two leaders speak for ~20 s, the one cut off without quorum: while the one with
+        quorum is fresh, the other's word is not taken (nor would the page flip between
+        the two twice an interval)."""
         now = self.clock()
         publisher = self.nodes.get(cluster.publisher or "")
         cluster.sampled_local = self._local_time(
@@ -401,6 +407,12 @@ class ClusterView:
                 cluster.sampled_local is None or cluster.sampled_local < held.sampled_local
             ):
                 raise Rejected("older than the cluster state held", "old")
+            elif (
+                cluster.unknown is not None
+                and held.unknown is None
+                and self._age(held, now) <= self.stale_after_s
+            ):
+                raise Rejected("a leader without quorum, while one with quorum speaks", "no_quorum")
         self.cluster = cluster
 
     def _local_time(
@@ -409,6 +421,8 @@ class ClusterView:
         """When a message was sampled, on the gauge's monotonic clock; None: unknown."""
         local = clock.local(sampled_at) if clock is not None else None
         if local is not None:
+            if retained and local > arrival + self.clock_skew_s:
+                return None  # its clock was set since: dated in the future, age unknown
             return min(local, arrival)
         if not retained:
             return arrival  # live, from a clock not measured yet

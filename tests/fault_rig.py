@@ -2,11 +2,18 @@
 gauge, and a poller that sets the gauge's /api/cluster beside the truth read from the
 engines at the same moments.
 
+Run the way a Pi lives: each agent runs inside its node's network namespace and reads
+its dockerd through a socket proxy there; the broker listens only on the host's address
+on the test bridge, so cutting a node's link cuts its MQTT too. The agents keep the
+default keepalive (30 s), so a cut shorter than 45 s never drops their connection.
+
 Truth: a task is truly running when its container runs on an engine whose node Swarm
 does not mark down (a node `unknown` right after a failover is not down), that is
 still in the Swarm, and Swarm still wants the task running (not an orphan being
 stopped on a node back from a cut link). Desired: the sum of the services'
-DesiredTasks, from whichever manager answers; None while none does (no leader).
+DesiredTasks, from whichever manager answers; None while none does (no leader). The
+leader is who the managers name, and only while a majority of them is reachable from
+it: a leader without quorum still answers from its store, and is no leader to trust.
 """
 
 from __future__ import annotations
@@ -24,15 +31,17 @@ from typing import Any
 
 from agent.docker.readings import TASK_LABEL
 from tests.helpers import AgentProcess, clean_env
-from tests.mqtt_watch import Watcher
+from tests.mqtt_watch import Received, Watcher
 from tests.peers.broker import Broker
 from tests.peers.net import free_port, wait_for_port, wait_until
-from tests.peers.socket_proxy import LoopbackProxy
-from tests.peers.swarm3 import Node, Swarm3
+from tests.peers.socket_proxy import UnixProxy
+from tests.peers.swarm3 import HOST_ADDR, Node, Swarm3
 
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 INTERVAL_S = 1.0
 STALE_AFTER_S = 5.0
-KEEPALIVE_S = 5  # the agent's lowest: a frozen agent is offline after 1.5 × this
+KEEPALIVE_S = 30  # the agents' default: a frozen agent is offline after 1.5 × this
+GAUGE_KEEPALIVE_S = 5  # the gauge, on the host, is never cut off
 POLL_S = 0.5
 TRUTH_TIMEOUT_S = 1.0
 # The gauge may trail a change of the truth by two intervals, a poll and a refresh.
@@ -44,8 +53,23 @@ class Truth:
     running: int
     desired: int | None
     states: dict[str, str]  # host name → Swarm state, as the last manager that answered saw it
-    leader: str | None  # None: no manager answered with a leader
+    leader: str | None  # None: no manager answered with a leader that has quorum
     on_engine: dict[str, int] = field(default_factory=dict)  # task containers per live engine
+    unreachable: frozenset[str] = frozenset()  # managers the leader cannot reach
+    quorum_lost: bool = False  # a leader answered, but cannot reach a majority
+    complete: bool = True  # every running engine told its task containers in time
+
+
+@dataclass(frozen=True)
+class View:
+    """What one manager says of the Swarm."""
+
+    states: dict[str, str]
+    leader: str | None
+    desired: int
+    wanted: frozenset[str]  # IDs of the tasks Swarm wants running
+    unreachable: frozenset[str]
+    quorum_lost: bool
 
 
 @dataclass(frozen=True)
@@ -82,9 +106,8 @@ class TruthReader:
         if client is not None:
             client.close()
 
-    def _view(self, node: Node) -> tuple[dict[str, str], str | None, int, frozenset[str]] | None:
-        """(states, leader, desired, IDs of the tasks Swarm wants running) as this node's
-        manager sees it; None if it cannot say."""
+    def _view(self, node: Node) -> View | None:
+        """What this node's manager says; None if it cannot say."""
         try:
             nodes = self._api(node).nodes()
             services = self._api(node).services(status=True)
@@ -100,7 +123,14 @@ class TruthReader:
         )  # fmt: skip
         desired = sum((s.get("ServiceStatus") or {}).get("DesiredTasks", 0) for s in services)
         wanted = frozenset(t["ID"] for t in tasks if t.get("DesiredState") == "running")
-        return states, leader, desired, wanted
+        managers = {
+            n["Description"]["Hostname"]: n["ManagerStatus"].get("Reachability")
+            for n in nodes
+            if n.get("ManagerStatus")
+        }
+        unreachable = frozenset(name for name, r in managers.items() if r == "unreachable")
+        quorum_lost = len(managers) - len(unreachable) <= len(managers) // 2
+        return View(states, leader, desired, wanted, unreachable, quorum_lost)
 
     def _count(self, node: Node) -> list[str] | None:
         """The task IDs of the task containers running on this engine."""
@@ -122,9 +152,14 @@ class TruthReader:
         answers = [v for f in views.values() if (v := f.result()) is not None]
         leader: str | None = None
         desired: int | None = None
+        unreachable: frozenset[str] = frozenset()
+        quorum_lost = False
         if answers:  # the one that knows a leader, where one does
-            states, leader, desired, self._wanted = max(answers, key=lambda a: a[1] is not None)
-            self._states = states
+            view = max(answers, key=lambda a: a.leader is not None)
+            leader, desired, self._wanted = view.leader, view.desired, view.wanted
+            self._states, unreachable, quorum_lost = view.states, view.unreachable, view.quorum_lost
+            if quorum_lost:
+                leader = None  # the managers do not name it: only its own store does
         ids = {name: c for name, f in counts.items() if (c := f.result()) is not None}
         # truly running: its container runs, on a node not down, and Swarm still wants
         # the task (an orphan on a node back from a cut link is being stopped)
@@ -134,7 +169,17 @@ class TruthReader:
             if self._states.get(name) not in (None, "down", "disconnected")
         )
         on_engine = {name: len(c) for name, c in ids.items()}
-        return Truth(running, desired, dict(self._states), leader, on_engine)
+        complete = len(ids) == len(live)
+        return Truth(
+            running,
+            desired,
+            dict(self._states),
+            leader,
+            on_engine,
+            unreachable,
+            quorum_lost,
+            complete,
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -216,7 +261,17 @@ def wrong_reasons(
             reasons.append(f"{n['name']} says {n['tasks_running']} tasks, its engine runs {count}")
     if in_grace:
         return reasons
-    if running is not None and running > t.running:
+    # no leader to trust (an election, or quorum lost), and for LAG_S: no totals either
+    if t.leader is None and running is not None and held(history, m, lambda h: h.truth.leader):
+        why = "quorum lost" if t.quorum_lost else "no leader"
+        reasons.append(f"totals {running}/{desired} shown while the Swarm has {why}")
+    counted = {n["name"] for n in g["nodes"] if n["counted"]}
+    for name in sorted(t.unreachable & counted):
+        if held(history, m, lambda h, name=name: name in h.truth.unreachable):
+            reasons.append(f"{name} is unreachable from the leader but counted")
+    # (an engine too slow to tell its containers within TRUTH_TIMEOUT_S, on this busy
+    # host, leaves the truth a lower bound only: not a ceiling then)
+    if running is not None and running > t.running and t.complete:
         reasons.append(f"running {running} > truly running {t.running}")
     # A false alarm is one the task totals make: the three nodes here share one host,
     # whose CPU may truly be busy, so the nodes' own strain is left out of it.
@@ -232,7 +287,7 @@ def wrong_reasons(
         reasons.append(f"strain {strain} (nodes {own_mean:.2f}) while every desired task runs")
     # where the truth has held still for LAG_S with a leader, the gauge must match it
     steady = t.leader is not None and held(
-        history, m, lambda h: (h.truth.running, h.truth.leader, h.truth.states)
+        history, m, lambda h: (h.truth.running, h.truth.leader, h.truth.states, h.truth.unreachable)
     )
     if steady:
         if running != t.running:
@@ -246,7 +301,9 @@ def wrong_reasons(
                 continue
             if state in ("down", "disconnected") and row["counted"]:
                 reasons.append(f"{name} is {state} but counted")
-            healthy = state == "ready" and name in t.on_engine
+            # a manager the leader cannot reach is not counted (its Raft link may lag its
+            # node's state by seconds after a restart)
+            healthy = state == "ready" and name in t.on_engine and name not in t.unreachable
             if healthy and row["online"] and not row["stale"] and not row["counted"]:
                 reasons.append(f"{name} is ready and talking but not counted")
     return reasons
@@ -258,11 +315,11 @@ class Rig:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.swarm = Swarm3()
-        self.broker = Broker(workdir)
+        self.broker = Broker(workdir, host=HOST_ADDR)  # reachable over the bridge only
         self.agents: dict[str, AgentProcess] = {}
         # every agent reads its node's Docker through the socket proxy, as in the stack:
         # the proxy is tried as leader, follower and worker, through every fault
-        self.proxies: dict[str, LoopbackProxy] = {}
+        self.proxies: dict[str, UnixProxy] = {}
         self.gauge: Any = None
         self.http_port = free_port()
         self.moments: list[Moment] = []
@@ -275,14 +332,21 @@ class Rig:
     # --- start and stop --------------------------------------------------------------
 
     def start(self) -> Rig:
-        import subprocess
-        import sys
-
+        (ARTIFACTS / "faults-moments.jsonl").unlink(missing_ok=True)
         self.swarm.start()
         self.broker.start()
         self.watcher = Watcher(self.broker.host, self.broker.port, "swarmgauge/#", "fault-watch")
         for node in self.swarm.nodes:
             self.start_agent(node)
+        self.start_gauge()
+        self.truth = TruthReader(self.swarm)
+        self._poller.start()
+        return self
+
+    def start_gauge(self) -> None:
+        import subprocess
+        import sys
+
         log = (self.workdir / "gauge.log").open("ab")
         self.gauge = subprocess.Popen(
             [
@@ -296,7 +360,7 @@ class Rig:
                 "--stale-after",
                 f"{STALE_AFTER_S:g}",
                 "--keepalive",
-                str(KEEPALIVE_S),
+                str(GAUGE_KEEPALIVE_S),
             ],  # fmt: skip
             env=clean_env(),
             stdout=log,
@@ -306,13 +370,21 @@ class Rig:
         log.close()
         if not wait_for_port(self.http_port, 20):
             raise RuntimeError(f"the gauge did not listen: {self.gauge_log()[-500:]}")
-        self.truth = TruthReader(self.swarm)
-        self._poller.start()
-        return self
 
-    def start_agent(self, node: Node) -> AgentProcess:
+    def stop_gauge(self) -> None:
+        if self.gauge is not None and self.gauge.poll() is None:
+            self.gauge.terminate()
+            try:
+                self.gauge.wait(timeout=10)
+            except Exception:
+                self.gauge.kill()
+                self.gauge.wait()
+
+    def start_agent(self, node: Node, **env: str) -> AgentProcess:
+        """The node's agent, inside the node's network namespace; env: added variables."""
         if node.name not in self.proxies:
-            self.proxies[node.name] = LoopbackProxy(str(node.socket)).start()
+            path = str(node.dir / "proxy.sock")
+            self.proxies[node.name] = UnixProxy(path, str(node.socket)).start()
         agent = AgentProcess(
             [
                 "--docker-host",
@@ -321,8 +393,6 @@ class Rig:
                 self.broker.url,
                 "--interval",
                 f"{INTERVAL_S:g}",
-                "--keepalive",
-                str(KEEPALIVE_S),
                 "--display",
                 "none",
                 "--no-discovery",
@@ -330,6 +400,8 @@ class Rig:
                 "2",
             ],  # fmt: skip
             self.workdir / f"agent-{node.name}.log",
+            env=clean_env(**env),
+            wrapper=self.swarm.wrapper(node),
         ).start()
         self.agents[node.name] = agent
         return agent
@@ -338,13 +410,7 @@ class Rig:
         self._stop.set()
         if self._poller.is_alive():
             self._poller.join(timeout=5)
-        if self.gauge is not None and self.gauge.poll() is None:
-            self.gauge.terminate()
-            try:
-                self.gauge.wait(timeout=10)
-            except Exception:
-                self.gauge.kill()
-                self.gauge.wait()
+        self.stop_gauge()
         for agent in self.agents.values():
             if agent.proc is not None and agent.proc.poll() is None:
                 agent.proc.terminate()
@@ -401,6 +467,32 @@ class Rig:
         yield sc
         sc.end = time.time()
         self.verdicts.append(self.judge(sc))
+        self.record(sc)
+
+    def record(self, sc: Scenario) -> None:
+        """Every moment of the scenario, one JSON line each, for reading a verdict after
+        the run: tests/artifacts/faults-moments.jsonl."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        with (ARTIFACTS / "faults-moments.jsonl").open("a") as out:
+            for m in self.moments:
+                if not sc.start <= m.at <= sc.end:
+                    continue
+                g = m.gauge or {}
+                line = {
+                    "scenario": sc.name,
+                    "t": round(m.at - sc.start, 2),
+                    "gauge": {k: g.get(k) for k in ("running", "desired", "totals_unknown")}
+                    | {"nodes": {n["name"]: _brief(n) for n in g.get("nodes", [])}},
+                    "truth": {
+                        "running": m.truth.running,
+                        "desired": m.truth.desired,
+                        "leader": m.truth.leader,
+                        "states": m.truth.states,
+                        "on_engine": m.truth.on_engine,
+                        "unreachable": sorted(m.truth.unreachable),
+                    },
+                }
+                out.write(json.dumps(line) + "\n")
 
     def judge(self, sc: Scenario) -> Verdict:
         inside = [m for m in self.moments if sc.start <= m.at <= sc.end]
@@ -409,6 +501,8 @@ class Rig:
         longest = run = 0
         reasons: list[str] = []
         for m in inside:
+            if any(a <= m.at <= b for a, b in sc.gauge_away):
+                continue  # the gauge was stopped on purpose
             in_grace = any(f <= m.at <= f + g for f, g in sc.graces)
             changing = any(c <= m.at <= c + g for c, g in sc.changes)
             why = wrong_reasons(m, history, in_grace, changing)
@@ -461,6 +555,18 @@ class Rig:
             )
         return gaps
 
+    def watcher_states(self, name: str, since: float) -> list[Received]:
+        """Every live state of node `name` since `since`."""
+        assert self.watcher is not None
+        topic = f"swarmgauge/node/{name}/state"
+        return [m for m in self.watcher.on(topic) if m.at >= since and not m.retain]
+
+    def watcher_cluster_states(self, since: float) -> list[Received]:
+        assert self.watcher is not None
+        return [
+            m for m in self.watcher.on("swarmgauge/cluster/state") if m.at >= since and not m.retain
+        ]
+
     def cluster_publishers(self, since: float) -> list[tuple[float, str]]:
         """(arrival, publisher) of every live cluster state since `since`."""
         assert self.watcher is not None
@@ -469,6 +575,15 @@ class Rig:
             for m in self.watcher.on("swarmgauge/cluster/state")
             if m.at >= since and not m.retain
         ]
+
+
+def _brief(node: dict[str, Any]) -> str:
+    """A gauge's node row in a few letters: counted/online/stale/down, tasks."""
+    flags = "".join(
+        c for c, on in (("C", node["counted"]), ("o", not node["online"]), ("s", node["stale"]),
+                        ("d", node["down"])) if on
+    )  # fmt: skip
+    return f"{flags or '-'} {node['tasks_running']}"
 
 
 @dataclass
@@ -481,6 +596,7 @@ class Scenario:
     changes: list[tuple[float, float]] = field(default_factory=list)  # (change at, lag s)
     detected_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    gauge_away: list[tuple[float, float]] = field(default_factory=list)  # restarted on purpose
 
     def fault(self, grace_s: float) -> float:
         """A fault happens now; the gauge has grace_s to catch up. Returns now."""

@@ -53,8 +53,17 @@ def validate(kind: str, payload: dict[str, Any]) -> None:
 class AgentProcess:
     """swarmgauge-agent running in the background, its log kept in a file."""
 
-    def __init__(self, args: Sequence[str], log_path: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        args: Sequence[str],
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        wrapper: Sequence[str] = (),
+    ):
+        """wrapper: a command prefix (e.g. `ip netns exec NS`) that execs the agent, so
+        its pid is the agent's."""
         self.args = list(args)
+        self.wrapper = list(wrapper)
         self.log_path = log_path
         self.env = env if env is not None else clean_env()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -62,7 +71,7 @@ class AgentProcess:
     def start(self) -> AgentProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [*AGENT, *self.args],
+                [*self.wrapper, *AGENT, *self.args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ class Received:
 
     def json(self) -> Any:
         return json.loads(self.payload)
+
+    def sampled_at(self) -> float:
+        """The `time` in a state, in seconds since the epoch."""
+        return datetime.fromisoformat(self.json()["time"].replace("Z", "+00:00")).timestamp()
 
 
 class Watcher:

@@ -22,10 +22,12 @@ import pytest
 
 from gauge.runner import RECONNECT_MAX_S
 from tests.fault_rig import (
+    ARTIFACTS,
     INTERVAL_S,
     KEEPALIVE_S,
     LAG_S,
     POLL_S,
+    STALE_AFTER_S,
     TABLE_HEAD,
     Moment,
     Rig,
@@ -37,7 +39,6 @@ from tests.peers.swarm3 import Node
 
 pytestmark = [pytest.mark.docker, pytest.mark.faults]
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 REPLICAS = 6
 
 
@@ -129,7 +130,7 @@ def verdict_of(rig: Rig) -> str:
 
 def assert_truthful(rig: Rig) -> None:
     v = rig.verdicts[-1]
-    print(f"\n{v.row()}")
+    print(f"\n{v.row()}" + "".join(f"\n    {note}" for note in v.notes))
     assert v.wrong == 0, verdict_of(rig)
 
 
@@ -291,15 +292,15 @@ def test_manager_promoted_and_demoted(rig: Rig) -> None:
     assert_truthful(rig)
 
 
-def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
-    old = rig.swarm.leader()
-    assert old is not None
-    others = [n for n in rig.swarm.nodes if n is not old]
-    for n in others:
-        update_node(rig, n, Role="manager")
+def three_managers(rig: Rig) -> None:
+    """Every node a manager, every agent knowing it, every manager reachable."""
+    leader = rig.swarm.leader()
+    assert leader is not None
+    for n in rig.swarm.nodes:
+        if leader_api(rig).inspect_node(n.node_id)["Spec"]["Role"] != "manager":
+            update_node(rig, n, Role="manager")
     rig.until("three managers, agents know", lambda m: all((row(m, n.name) or {}).get("role")
               == "manager" for n in rig.swarm.nodes), 60)  # fmt: skip
-    # every manager reachable before the leader goes
     assert wait_until(
         lambda: all(
             (n.get("ManagerStatus") or {}).get("Reachability") == "reachable"
@@ -307,8 +308,26 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
         ),
         60,
     )
+    rig.until("gauge right", lambda m: right(m) and m.truth.running == m.truth.desired, 60)
     settle(rig, 2)
-    with rig.scenario("leader's dockerd stopped (3 managers)") as sc:
+
+
+def one_manager(rig: Rig) -> None:
+    """Back to one manager (the leader) for what follows."""
+    leader = rig.swarm.leader()
+    assert leader is not None
+    for n in rig.swarm.nodes:
+        if n is not leader:
+            update_node(rig, n, Role="worker")
+    rig.until("one manager", lambda m: sum((row(m, n.name) or {}).get("role") == "manager"
+              for n in rig.swarm.nodes) == 1, 60)  # fmt: skip
+
+
+def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
+    three_managers(rig)
+    old = rig.swarm.leader()
+    assert old is not None
+    with rig.scenario("leader's dockerd stopped (3 managers)", quiet_nodes=(old.name,)) as sc:
         stopped = sc.fault(LAG_S)
         rig.swarm.stop_dockerd(old)
         sc.detected_s = rig.until("a new leader", lambda m: m.truth.leader not in (None,
@@ -327,6 +346,10 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
         publishers = rig.cluster_publishers(stopped - 5)
         for (a, pa), (b, pb) in zip(publishers, publishers[1:], strict=False):
             assert pa == pb or b - a >= INTERVAL_S, f"{pa} and {pb} both published at {a:.1f}"
+        # a clean dockerd stop says "inactive" for a moment: the agent keeps who it is
+        lost = [m.json() for m in rig.watcher_states(old.name, stopped) if m.json().get(
+            "node_id") is None or m.json().get("role") == "none"]  # fmt: skip
+        assert not lost, lost[:2]
         settle(rig)
         restarted = sc.change()
         rig.swarm.start_dockerd(old)
@@ -336,14 +359,228 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
                   60)  # fmt: skip
         settle(rig)
     assert_truthful(rig)
-    # back to one manager (the new leader) for what follows
+
+
+def test_leader_link_cut_30_s(rig: Rig) -> None:
+    """Shorter than 1.5 × the keepalive: the old leader's MQTT connection never drops,
+    and what it sent into the cut arrives, late, as live messages when it heals."""
+    three_managers(rig)
+    old = rig.swarm.leader()
+    assert old is not None
+    with rig.scenario("leader's link cut 30 s (3 managers)", quiet_nodes=(old.name,)) as sc:
+        cut = sc.fault(LAG_S)
+        rig.swarm.cut(old)
+        try:
+            sc.detected_s = rig.until("a new leader", lambda m: m.truth.leader not in (None,
+                                      old.name), 60)  # fmt: skip
+            new = rig.latest().truth.leader
+            swarm_says(rig, old.name, "down", 60)
+            sc.extend_grace(cut, time.time())
+            rig.until("gauge right", lambda m: right(m) and m.gauge["desired"] is not None, 30)
+            time.sleep(max(0.0, cut + 30 - time.time()))
+        finally:
+            mended = sc.change()
+            rig.swarm.mend(old)
+        counted_again(rig, sc, mended, old.name)
+        late = [
+            (m.at - m.sampled_at(), m.json().get("publisher"))
+            for m in rig.watcher_cluster_states(mended)
+            if m.json().get("publisher") == old.name and m.at - m.sampled_at() > 5
+        ]
+        sc.notes.append(
+            f"{len(late)} cluster state(s) from {old.name} arrived late after the cut "
+            f"(oldest {max((d for d, _ in late), default=0):.1f} s); new leader {new}"
+        )
+        assert len(late) <= 1, late  # one in flight at most: no backlog
+    assert_truthful(rig)
+
+
+def test_gauge_restarted_mid_election(rig: Rig) -> None:
+    three_managers(rig)
+    old = rig.swarm.leader()
+    assert old is not None
+    with rig.scenario("gauge restarted mid-election", quiet_nodes=(old.name,)) as sc:
+        stopped = sc.fault(LAG_S)
+        rig.swarm.stop_dockerd(old)
+        away = time.time()
+        rig.stop_gauge()
+        rig.start_gauge()
+        sc.gauge_away.append((away, time.time() + POLL_S))
+        sc.detected_s = rig.until("a new leader", lambda m: m.truth.leader not in (None,
+                                  old.name), 90)  # fmt: skip
+        swarm_says(rig, old.name, "down", 90)
+        sc.extend_grace(stopped, time.time())
+        rig.until("gauge right", lambda m: right(m) and m.truth.running == m.truth.desired, 60)
+        settle(rig)
+        restarted = sc.change()
+        rig.swarm.start_dockerd(old)
+        swarm_says(rig, old.name, "ready", 90)
+        sc.settled_at(restarted, time.time())
+        rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
+                  60)  # fmt: skip
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_quorum_lost(rig: Rig) -> None:
+    """Two of three managers' dockerd stopped 30 s: the leader still answers from its
+    store (until Raft steps it down) but is no leader to trust."""
+    three_managers(rig)
     leader = rig.swarm.leader()
     assert leader is not None
-    for n in rig.swarm.nodes:
-        if n is not leader:
-            update_node(rig, n, Role="worker")
-    rig.until("one manager", lambda m: sum((row(m, n.name) or {}).get("role") == "manager"
-              for n in rig.swarm.nodes) == 1, 60)  # fmt: skip
+    others = [n for n in rig.swarm.nodes if n is not leader]
+    with rig.scenario("quorum lost: 2 managers' dockerd stopped 30 s") as sc:
+        stopped = sc.fault(LAG_S)
+        rig.swarm.stop_dockerds(*others)
+        sc.detected_s = rig.until("Swarm: quorum lost", lambda m: m.truth.quorum_lost, 30)
+        sc.extend_grace(stopped, time.time())
+        seen = rig.until("gauge: totals unknown", lambda m: m.gauge is not None
+                         and m.gauge["running"] is None, 30)  # fmt: skip
+        sc.notes.append(f"totals unknown {seen:.1f} s after Swarm showed it")
+        why = rig.latest().gauge["totals_unknown"]  # type: ignore[index]
+        sc.notes.append(f"totals_unknown: {why}")
+        time.sleep(max(0.0, stopped + 30 - time.time()))
+        restarted = sc.change()
+        for n in others:
+            rig.swarm.start_dockerd(n)
+        rig.until("a leader with quorum", lambda m: m.truth.leader is not None
+                  and not m.truth.unreachable, 120)  # fmt: skip
+        sc.settled_at(restarted, time.time())
+        rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
+                  90)  # fmt: skip
+        settle(rig)
+    assert_truthful(rig)
+    one_manager(rig)
+
+
+FAKETIME_LIBS = sorted(Path("/usr/lib").glob("*/faketime/libfaketimeMT.so.1"))
+
+
+@pytest.mark.parametrize("shift_s", [600, -600])
+def test_an_agents_clock_10_min_off(rig: Rig, shift_s: int) -> None:
+    """A Pi Zero W has no real-time clock: without NTP it is minutes off. Live, such a
+    node counts; frozen, with the gauge restarted, its retained state is not fresh."""
+    assert FAKETIME_LIBS, "libfaketime is missing (Debian's faketime package)"
+    name = "sgt3"
+    node = rig.node(name)
+    with rig.scenario(f"agent's clock {shift_s:+d} s", quiet_nodes=(name,)) as sc:
+        sc.fault(LAG_S)
+        rig.agents[name].proc.terminate()  # type: ignore[union-attr]
+        rig.agents[name].proc.wait(10)  # type: ignore[union-attr]
+        agent = rig.start_agent(
+            node,
+            LD_PRELOAD=str(FAKETIME_LIBS[0]),
+            FAKETIME=f"{shift_s:+d}s",
+            FAKETIME_DONT_FAKE_MONOTONIC="1",
+        )
+
+        def measured(m: Moment) -> bool:
+            r = row(m, name) or {}
+            return r.get("counted") is True and abs((r.get("clock_offset_s") or 0) - shift_s) < 5
+
+        rig.until("counted, its clock measured", measured, 30)
+        settle(rig)
+        os.kill(agent.pid, signal.SIGSTOP)
+        try:
+            away = time.time()
+            rig.stop_gauge()
+            rig.start_gauge()
+            back = time.time()
+            sc.gauge_away.append((away, back + POLL_S))
+            rig.until("the gauge lists it again", lambda m: row(m, name) is not None, 20)
+            time.sleep(STALE_AFTER_S + 1)
+            shown = [r for m in rig.moments if m.at > back and (r := row(m, name))]
+            assert shown and not any(r["counted"] for r in shown), shown[:3]
+            sc.notes.append(f"frozen, gauge restarted: never counted in {len(shown)} polls")
+        finally:
+            os.kill(agent.pid, signal.SIGCONT)
+        rig.until("counted again", lambda m: (row(m, name) or {}).get("counted") is True, 30)
+        settle(rig)
+        sc.fault(LAG_S)
+        agent.proc.terminate()  # type: ignore[union-attr]
+        agent.proc.wait(10)  # type: ignore[union-attr]
+        rig.start_agent(node)
+
+        def right_again(m: Moment) -> bool:
+            r = row(m, name) or {}
+            offset = r.get("clock_offset_s")
+            return offset is not None and abs(offset) < 2 and r.get("counted") is True
+
+        rig.until("its clock right again", right_again, 60)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_a_worker_losing_a_fifth_of_its_packets(rig: Rig) -> None:
+    node = rig.node("sgt2")
+    with rig.scenario("worker loses 20 % of packets, 30 s", quiet_nodes=(node.name,)) as sc:
+        sc.fault(LAG_S)
+        rig.swarm.lossy(node, 20)
+        try:
+            time.sleep(30)
+        finally:
+            mended = sc.change()
+            rig.swarm.lossless(node)
+        swarm_says(rig, node.name, "ready")
+        sc.settled_at(mended, time.time())
+        rig.until("right again", lambda m: right(m) and m.truth.running == m.truth.desired, 60)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_a_rolling_update_start_first(rig: Rig) -> None:
+    from docker.types import UpdateConfig
+
+    api = leader_api(rig)
+    with rig.scenario("rolling update, start-first") as sc:
+        updating = sc.change()
+        current = api.inspect_service("rep")
+        template = current["Spec"]["TaskTemplate"]
+        template["ForceUpdate"] = template.get("ForceUpdate", 0) + 1
+        api.update_service(
+            "rep",
+            current["Version"]["Index"],
+            task_template=template,
+            update_config=UpdateConfig(parallelism=2, order="start-first"),
+            fetch_current_spec=True,
+        )
+        sc.detected_s = rig.until("update completed", lambda m: (leader_api(rig).inspect_service(
+            "rep").get("UpdateStatus") or {}).get("State") == "completed", 90)  # fmt: skip
+        sc.settled_at(updating, time.time())
+        rig.until("9 again", lambda m: right(m, 9) and m.gauge["desired"] == 9, 60)
+        settle(rig)
+    assert_truthful(rig)
+
+
+def test_a_service_that_cannot_be_placed(rig: Rig) -> None:
+    client = rig.swarm.leader()
+    assert client is not None
+    with rig.scenario("service that cannot be placed") as sc:
+        created = sc.change()
+        create_service(client.client, "nowhere", ["sleep", "3600"], replicas=3,
+                       constraints=["node.labels.nothing==1"])  # fmt: skip
+
+        def short(m: Moment) -> dict[str, Any] | None:
+            g = m.gauge or {}
+            return next((s for s in g.get("services", []) if s["name"] == "nowhere"), None)
+
+        sc.detected_s = rig.until("desired 12", lambda m: m.truth.desired == 12, 30)
+        sc.settled_at(created, time.time())
+
+        def says_why(m: Moment) -> bool:
+            why = (short(m) or {}).get("why") or ""
+            desired = (m.gauge or {}).get("desired")
+            return right(m, 9) and desired == 12 and "no suitable node" in why
+
+        rig.until("the gauge says 9 of 12, and why", says_why, 30)
+        sc.notes.append(f"nowhere: {short(rig.latest())}")
+        settle(rig)
+        removed = sc.change()
+        client.client.api.remove_service("nowhere")
+        rig.until("desired 9", lambda m: m.truth.desired == 9 and m.gauge["desired"] == 9, 30)
+        sc.settled_at(removed, time.time())
+        settle(rig)
+    assert_truthful(rig)
 
 
 def test_node_removed_from_the_swarm(rig: Rig) -> None:

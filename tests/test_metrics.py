@@ -92,7 +92,7 @@ def test_each_node_state_and_each_reason_is_a_series() -> None:
     assert got[("swarmgauge_mqtt_messages_accepted_total", ())] == 7
     rejected = {dict(labels)["reason"]: v for (name, labels), v in got.items()
                 if name == "swarmgauge_mqtt_messages_rejected_total"}  # fmt: skip
-    assert rejected["not_json"] == 2 and rejected["topic"] == 0 and len(rejected) == 8
+    assert rejected["not_json"] == 2 and rejected["topic"] == 0 and len(rejected) == 9
 
 
 def test_a_scrape_reads_nothing_but_the_snapshot_it_is_given() -> None:

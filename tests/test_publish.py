@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -117,6 +118,39 @@ def test_broker_restart_reconnects_without_backlog(tmp_path: Path) -> None:
         assert during_outage[0] > back_at - 2 * interval, "the held state was not the newest"
     assert any(t > back_at for t in times), "no fresh state after the restart"
     assert "no broker listening" in agent.log() or "lost the connection" in agent.log()
+
+
+def test_a_half_dead_link_leaves_no_backlog(tmp_path: Path) -> None:
+    """The broker frozen (SIGSTOP) for 8 s: the connection stays up, as over a Wi-Fi cut
+    shorter than 1.5 × the keepalive, and what the agent sent meanwhile arrives late,
+    as live messages. At most one state is in flight: nothing else of that time comes."""
+    interval = 0.5
+    broker = Broker(tmp_path).start()
+    assert broker.proc is not None
+    args = agent_args(broker.url, "--interval", str(interval))
+    try:
+        with AgentProcess(args, tmp_path / "agent.log") as agent:
+            with Watcher(broker.host, broker.port, STATE, "half-dead") as watch:
+                assert watch.wait_for(topic_is(STATE), 15), agent.log()
+                time.sleep(2 * interval)
+                os.kill(broker.proc.pid, signal.SIGSTOP)
+                frozen_at = time.time()
+                time.sleep(8)
+                os.kill(broker.proc.pid, signal.SIGCONT)
+                thawed_at = time.time()
+                time.sleep(4 * interval)
+                live = [m for m in watch.on(STATE) if not m.retain]
+            assert agent.alive(), agent.log()
+    finally:
+        if broker.proc is not None:
+            os.kill(broker.proc.pid, signal.SIGCONT)
+        broker.stop()
+    held_back = [sampled_at(m) for m in live if frozen_at < sampled_at(m) < thawed_at - interval]
+    print(f"{len(held_back)} state(s) sampled while the broker was frozen arrived")
+    assert len(held_back) <= 2, f"a backlog of {len(held_back)} states"  # in flight + newest
+    assert any(sampled_at(m) > thawed_at for m in live), "no fresh state after the thaw"
+    times = [sampled_at(m) for m in live]
+    assert times == sorted(times)
 
 
 def test_broker_absent_at_start(tmp_path: Path) -> None:

@@ -262,3 +262,22 @@ def test_a_client_that_half_closes_still_gets_its_answer(
 def test_bad_upstream_is_a_502(tmp_path: Path) -> None:
     with SocketProxy(f"127.0.0.1:{free_port()}", str(tmp_path / "none.sock")) as proxy:
         assert exchange(proxy, get("/_ping")).startswith(b"HTTP/1.1 502")
+
+
+def test_an_agent_behind_a_proxy_whose_docker_is_gone_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """A node's dockerd stopped, its proxy still there: not a 502 traceback in words."""
+    from agent.docker.connect import docker_connect
+    from agent.docker.swarm import SwarmSampler
+    from agent.settings.config import load_agent_config
+
+    listen = str(tmp_path / "proxy.sock")
+    with SocketProxy(listen, str(tmp_path / "none.sock")):
+        args = ["--docker-host", f"unix://{listen}", "--docker-timeout", "2"]
+        config = load_agent_config(args, {})
+        sampler = SwarmSampler(docker_connect(config), f"unix://{listen}", timeout_s=2)
+        reading = sampler.read()
+    assert not reading.ok and reading.tasks_running is None  # unknown, not 0
+    why = f"the socket proxy at {listen} cannot reach Docker (is dockerd running?)"
+    assert reading.error == why

@@ -17,7 +17,7 @@ from agent.docker.readings import SwarmReading, cluster_view
 from agent.host import HostReading
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import node_strain
-from gauge.clocks import WINDOW, NodeClock
+from gauge.clocks import SPAN_S, NodeClock
 from gauge.metrics import MessageCounts, metrics_page
 from gauge.view import ClusterView, Rejected
 from tests.helpers import validate
@@ -139,6 +139,31 @@ def test_a_leader_without_quorum_gives_no_totals_and_its_lost_managers_do_not_co
     assert snap["services"] == []  # what a store without quorum says is not the Swarm's
 
 
+def test_in_a_split_the_leader_with_quorum_is_the_one_shown() -> None:
+    """For ~20 s two leaders speak: pi-1 cut off (no quorum), pi-2 elected by the
+    majority. Out of phase, the gauge must not flip between their pictures."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    for name in ("pi-1", "pi-2", "pi-3"):
+        view.apply(f"swarmgauge/node/{name}/state", state(name, T0, leader=True))
+    for i in range(4):
+        t = T0 + i
+        view.apply("swarmgauge/cluster/state", cluster(t, publisher="pi-2", unreachable=("1",)))
+        assert view.snapshot()["desired"] == 3
+        clocks.tick(0.5)
+        with pytest.raises(Rejected) as why:
+            view.apply("swarmgauge/cluster/state", cluster(t + 0.5, unreachable=("2", "3")))
+        assert why.value.reason == "no_quorum"
+        assert view.snapshot()["desired"] == 3 and not row(view, "pi-2")["down"]
+        clocks.tick(0.5)
+        for name in ("pi-1", "pi-2", "pi-3"):
+            view.apply(f"swarmgauge/node/{name}/state", state(name, t + 1, leader=True))
+    clocks.tick(6)  # pi-2's word is stale now: the only word left is pi-1's, without quorum
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 10, leader=True))
+    view.apply("swarmgauge/cluster/state", cluster(T0 + 10, unreachable=("2", "3")))
+    assert view.snapshot()["totals_unknown"].startswith("quorum lost")
+
+
 # --- newest sample wins ----------------------------------------------------------------
 
 
@@ -206,6 +231,18 @@ def test_a_retained_state_dated_in_the_future_is_stale_until_a_live_one() -> Non
     assert row(view, "pi-3")["stale"]  # silence still counts, however far ahead its clock
 
 
+def test_a_retained_state_from_a_clock_set_right_since_is_not_fresh() -> None:
+    """pi-3 was measured 10 min behind; while the gauge was away from the broker NTP set
+    it right, it published, and died. Its retained state is dated 10 min ahead of what
+    the gauge knows of its clock: of unknown age, stale."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0 - 600))
+    clocks.tick(90)
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0 + 1), retained=True)
+    assert row(view, "pi-3")["stale"]
+
+
 def test_a_leaders_cluster_state_dated_in_the_future_gives_no_totals() -> None:
     clocks = Clocks()
     view = view_with(clocks)
@@ -217,17 +254,32 @@ def test_a_leaders_cluster_state_dated_in_the_future_gives_no_totals() -> None:
 
 def test_clock_offsets_follow_a_clock_set_right() -> None:
     """A Pi boots with the time it saved at shutdown (behind), then NTP sets it right:
-    followed at once. A clock set back looks late until WINDOW live messages later."""
+    followed at once. A clock set back looks late for up to SPAN_S of live messages."""
     clock = NodeClock()
     for i in range(3):
         clock.add(100.0 + i, T0 - 300 + i)  # 300 s behind
     assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(-300.0)
     clock.add(103.0, T0 + 3)  # NTP set it right
     assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(0.0)
-    for i in range(WINDOW):
+    for i in range(int(SPAN_S) + 1):
         assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(0.0)
         clock.add(104.0 + i, T0 - 60 + 4 + i)  # set back a minute (by hand, say)
     assert clock.node_ahead_s(T0 - 100.0) == pytest.approx(-60.0)
+
+
+def test_a_burst_of_any_size_delivered_late_is_no_clock_step() -> None:
+    """The gauge's own link half-dead for 30 s: every node's messages of that time come
+    at once, as live ones. The node died half-way: it is not fresh."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    for i in range(10):
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + i))
+        clocks.tick(1)
+    clocks.tick(30)  # now T0 + 40; the node sampled until T0 + 25, then died
+    for i in range(10, 26):  # 16 messages: more than any count-based window held
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + i))
+    assert row(view, "pi-1")["stale"]
+    assert row(view, "pi-1")["clock_offset_s"] == 0.0
 
 
 # --- who vouches for the totals --------------------------------------------------------

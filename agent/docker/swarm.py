@@ -101,6 +101,7 @@ class SwarmSampler:
                 self._info = None  # e.g. demoted since /info was read: read it again, once
                 reading = self._read(self._api)
         except Exception as exc:  # the SDK raises many kinds; all mean "not readable now"
+            self._inactive_since = None  # only "not in a swarm" answers in a row count
             tasks = self._engine_tasks(exc)
             self.close()
             # Role and node ID as last read: not knowing is no reason to forget them
@@ -253,6 +254,11 @@ class SwarmSampler:
                     self._info = None  # promoted in an election, perhaps
             return self._read_local(api, replace(info, role="manager", ok=False, error=why))
         except TimeoutError:
+            if info.role == "worker":
+                # a worker's dockerd refuses /nodes at once: a busy one, or one promoted
+                # in an election; /info says which at the next sample
+                self._info = None
+                return None
             why = no_leader(f"the Swarm managers did not answer within {deadline:g} s")
             return self._read_local(api, replace(info, role="manager", ok=False, error=why))
         # its own tasks from its engine, as every other node counts them: right after

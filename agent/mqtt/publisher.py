@@ -21,7 +21,8 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -121,7 +122,7 @@ class Publisher:
         self, node_state: dict[str, Any], cluster_state: dict[str, Any] | None
     ) -> None:
         """Hand over the newest state; sent now if connected, else on the next connect."""
-        with self._lock:
+        with self._locked():
             if self._closed:
                 return
             self._state = json.dumps(node_state, separators=(",", ":"))
@@ -134,7 +135,7 @@ class Publisher:
 
     def set_discovery(self, messages: list[tuple[str, str]]) -> None:
         """Home Assistant discovery configs, announced on every connect."""
-        with self._lock:
+        with self._locked():
             changed = messages != self._discovery
             self._discovery = messages
             if changed and self._connected:
@@ -142,7 +143,7 @@ class Publisher:
 
     def close(self, timeout_s: float = 1.0) -> None:
         """Publish offline, disconnect, stop paho's thread. Idempotent."""
-        with self._lock:
+        with self._locked():
             if self._closed:
                 return
             self._closed = True
@@ -156,6 +157,25 @@ class Publisher:
                 pass  # lost the connection meanwhile: the will says offline instead
         self._client.disconnect()
         self._client.loop_stop()
+
+    # --- the lock ------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The lock; on leaving it, the acknowledgements that came meanwhile are taken
+        (_on_publish never waits for the lock), so the newest state never waits for a
+        next one: the gauge's may not come for hours."""
+        with self._lock:
+            yield
+        while self._acked and self._lock.acquire(blocking=False):  # held: its holder takes them
+            try:
+                acked = False
+                while self._acked:
+                    acked |= self._ack(self._acked.popleft())
+                if acked and self._connected and not self._closed:
+                    self._send_state()
+            finally:
+                self._lock.release()
 
     # --- sending (called with the lock held) --------------------------------------------
 
@@ -211,10 +231,10 @@ class Publisher:
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         if reason.is_failure:
-            with self._lock:
+            with self._locked():
                 self._say(describe_refusal(reason, self._broker, self._hint))
             return
-        with self._lock:
+        with self._locked():
             client.drop_out_messages()  # whatever was in flight is stale now
             self._in_flight.clear()
             self._acked.clear()
@@ -249,13 +269,13 @@ class Publisher:
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         # paho calls this inside its `except OSError`: the exception says why
-        with self._lock:
+        with self._locked():
             self._say(describe_connect_error(sys.exc_info()[1], self._broker))
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
-        with self._lock:
+        with self._locked():
             was_connected, self._connected = self._connected, False
             if was_connected and not self._closed:
                 self._say(f"lost the connection to {self._broker} ({reason})")
@@ -268,13 +288,13 @@ class Publisher:
             # the will of this node's earlier connection, handed over late (a Pi that
             # rebooted before the broker's keepalive ran out): this agent is still here
             if msg.payload == OFFLINE.encode():
-                with self._lock:
+                with self._locked():
                     if self._connected and not self._closed:
                         self._publish(self._topics.availability, ONLINE)
                         self._note_offline()
             return
         # Home Assistant says "online" when it (re)starts: announce the sensors again
         if msg.payload.strip() == b"online":
-            with self._lock:
+            with self._locked():
                 if self._connected:
                     self._send_discovery()

@@ -26,9 +26,10 @@ class Broker(Peer):
         port: int | None = None,
         extra_config: str = "",
         kind: str | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.workdir = workdir
-        self.host = "127.0.0.1"
+        self.host = host
         self.port = port or free_port()
         self.extra_config = extra_config
         self.kind = kind or ("mosquitto" if shutil.which("mosquitto") else "amqtt")
@@ -81,7 +82,7 @@ class Broker(Peer):
             stdin=subprocess.DEVNULL,
         )
         log.close()
-        if not wait_for_port(self.port, timeout_s=15):
+        if not wait_for_port(self.port, timeout_s=15, host=self.host):
             self.stop()
             raise RuntimeError(f"{self.kind} did not listen on {self.port}: {self.log_tail()}")
         return self

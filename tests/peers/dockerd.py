@@ -198,6 +198,7 @@ def create_service(
     command: list[str],
     replicas: int | None = 1,
     restart_delay_s: float = 5.0,
+    constraints: list[str] | None = None,
 ) -> Any:
     """A service of the test image on the host network; replicas None means global.
 
@@ -215,6 +216,7 @@ def create_service(
         stop_signal="SIGKILL",
         stop_grace_period=0,
         restart_policy=RestartPolicy(condition="any", delay=int(restart_delay_s * 1e9)),
+        constraints=constraints,
     )
 
 

@@ -1,4 +1,5 @@
-"""The socket proxy (agent.docker.proxy) on a loopback TCP port, for tests."""
+"""The socket proxy (agent.docker.proxy) for tests: on a loopback TCP port, or on a
+unix socket (reachable from inside a node's network namespace too)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,10 @@ from agent.docker.proxy import SocketProxy
 from tests.peers.net import free_port
 
 
-class LoopbackProxy(SocketProxy):
-    def __init__(self, unix_path: str) -> None:
-        super().__init__(f"127.0.0.1:{free_port()}", unix_path)
+class TestProxy(SocketProxy):
+    """What the proxy let through and what it refused, from its recent record."""
 
-    @property
-    def url(self) -> str:
-        host, port = self.address
-        return f"tcp://{host}:{port}"
+    __test__ = False  # not a pytest class
 
     @property
     def requests(self) -> list[str]:
@@ -27,3 +24,23 @@ class LoopbackProxy(SocketProxy):
     def paths(self) -> list[str]:
         """The paths asked for, without the API version and the query."""
         return [r.split()[1].split("?")[0].split("/", 2)[-1] for r in self.requests]
+
+
+class LoopbackProxy(TestProxy):
+    def __init__(self, unix_path: str) -> None:
+        super().__init__(f"127.0.0.1:{free_port()}", unix_path)
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"tcp://{host}:{port}"
+
+
+class UnixProxy(TestProxy):
+    def __init__(self, path: str, unix_path: str) -> None:
+        super().__init__(path, unix_path)
+        self.path = path
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.path}"

@@ -3,9 +3,10 @@
 Each node is a dockerd in its own network namespace (`sgtN`) and UTS namespace (its
 own host name, `sgtN`), with its own socket, data root, exec root and cgroup parent,
 joined to the others over a bridge (`br-sgtest`) on 10.231.77.0/24, a /24 that only
-these tests use and that the host itself has no address on: Swarm's traffic never
-leaves the namespaces. The agents under test run in the host's namespace and read a
-node's dockerd through its unix socket.
+these tests use. The host has one address there (.254), for what the nodes must reach
+on it (the fault suite's broker, so a cut link cuts MQTT too, as a Pi losing the
+room's Wi-Fi loses both); it routes nothing, so Swarm's traffic stays between the
+namespaces. A node's dockerd is read through its unix socket, from anywhere.
 
 Faults are real: a dockerd stopped and started again, a node's link cut (its veth
 down), managers promoted, demoted, drained, removed. Everything is undone by pid and
@@ -32,6 +33,7 @@ from tests.peers.dockerd import IMAGE, DockerdUnavailable, busybox_tar
 from tests.peers.net import wait_until
 
 SUBNET = "10.231.77"
+HOST_ADDR = f"{SUBNET}.254"  # the host's own address on the bridge
 BRIDGE = "br-sgtest"
 NETNS = "sgt{n}"
 CGROUP_PARENT = "sgtnode{n}"
@@ -115,7 +117,7 @@ class Swarm3:
     def start(self) -> Swarm3:
         if os.geteuid() != 0:
             raise SwarmUnavailable("a multi-node Swarm needs root")
-        for tool in ("dockerd", "ip", "unshare", "busybox"):
+        for tool in ("dockerd", "ip", "unshare", "busybox", "nft"):
             if shutil.which(tool) is None:
                 raise SwarmUnavailable(f"{tool} not found")
         try:
@@ -139,6 +141,7 @@ class Swarm3:
     def _net_up(self) -> None:
         _run("ip", "link", "add", BRIDGE, "type", "bridge")
         self._net_made.append(("link", BRIDGE))
+        _run("ip", "addr", "add", f"{HOST_ADDR}/24", "dev", BRIDGE)
         _run("ip", "link", "set", BRIDGE, "up")
         for node in self.nodes:
             _run("ip", "netns", "add", node.netns)
@@ -268,6 +271,14 @@ class Swarm3:
 
     # --- faults ----------------------------------------------------------------------
 
+    def stop_dockerds(self, *nodes: Node) -> None:
+        """Several at once: every SIGTERM sent before waiting for any."""
+        for node in nodes:
+            if node.proc is not None and node.proc.poll() is None:
+                node.proc.send_signal(signal.SIGTERM)
+        for node in nodes:
+            self.stop_dockerd(node)
+
     def stop_dockerd(self, node: Node, timeout_s: float = 30) -> None:
         """SIGTERM the node's dockerd (it stops its containers) and wait for it."""
         if node.proc is None:
@@ -289,6 +300,32 @@ class Swarm3:
 
     def mend(self, node: Node) -> None:
         _run("ip", "link", "set", node.veth, "up")
+
+    def lossy(self, node: Node, percent: int) -> None:
+        """Drop `percent` % of the node's packets, each way, at random (this kernel has
+        no sch_netem; nftables inside the node's namespace does it)."""
+        ruleset = (
+            "table inet sglossy {\n"
+            " chain in { type filter hook input priority 0;"
+            f' iifname "eth0" numgen random mod 100 < {percent} drop; }}\n'
+            " chain out { type filter hook output priority 0;"
+            f' oifname "eth0" numgen random mod 100 < {percent} drop; }}\n'
+            "}\n"
+        )
+        result = subprocess.run(
+            ["ip", "netns", "exec", node.netns, "nft", "-f", "-"],
+            input=ruleset, capture_output=True, text=True,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise SwarmUnavailable(f"nft in {node.netns}: {result.stderr.strip()[:300]}")
+
+    def lossless(self, node: Node) -> None:
+        _run("ip", "netns", "exec", node.netns, "nft", "delete", "table", "inet", "sglossy",
+             check=False)  # fmt: skip
+
+    def wrapper(self, node: Node) -> list[str]:
+        """The command prefix that runs a program inside the node's network namespace."""
+        return ["ip", "netns", "exec", node.netns]
 
     # --- the end ---------------------------------------------------------------------
 
