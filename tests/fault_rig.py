@@ -252,6 +252,12 @@ def wrong_reasons(
         reasons.append(f"0/0 while {t.running} tasks run")
     # a node's own count, where its engine's count held still for LAG_S: an agent
     # never publishes 0 tasks it did not count (a manager in an election, say)
+    for n in g["nodes"]:  # unknown is not 0: a node whose dockerd is down counted nothing
+        name = n["name"]
+        talking = n["online"] and not n["stale"] and t.complete and name not in t.on_engine
+        down = talking and held(history, m, lambda h, n=name: n in h.truth.on_engine)
+        if down and n["tasks_running"] == 0:
+            reasons.append(f"{name} says 0 tasks while its dockerd is down")
     for n in [] if changing else g["nodes"]:
         count = t.on_engine.get(n["name"])
         if count is None or not n["online"] or n["stale"] or n["tasks_running"] == count:
@@ -259,16 +265,24 @@ def wrong_reasons(
         name = n["name"]
         if held(history, m, lambda h, name=name: h.truth.on_engine.get(name)):
             reasons.append(f"{n['name']} says {n['tasks_running']} tasks, its engine runs {count}")
-    if in_grace:
-        return reasons
-    # no leader to trust (an election, or quorum lost), and for LAG_S: no totals either
+    # Nor these, once the truth has held for LAG_S (Swarm's own word + two intervals):
+    # no leader to trust (an election, or quorum lost), no totals either; a node Swarm
+    # marks down, or a manager the leader cannot reach, is not counted, whatever else
+    # arrives (a replayed backlog from a leader that was cut off, say)
     if t.leader is None and running is not None and held(history, m, lambda h: h.truth.leader):
         why = "quorum lost" if t.quorum_lost else "no leader"
         reasons.append(f"totals {running}/{desired} shown while the Swarm has {why}")
     counted = {n["name"] for n in g["nodes"] if n["counted"]}
-    for name in sorted(t.unreachable & counted):
-        if held(history, m, lambda h, name=name: name in h.truth.unreachable):
+    for name in sorted(counted):
+        if name in t.unreachable and held(history, m, lambda h, n=name: n in h.truth.unreachable):
             reasons.append(f"{name} is unreachable from the leader but counted")
+        state = t.states.get(name)
+        if state in ("down", "disconnected") and held(
+            history, m, lambda h, n=name: h.truth.states.get(n)
+        ):
+            reasons.append(f"{name} is {state} but counted")
+    if in_grace:
+        return reasons
     # (an engine too slow to tell its containers within TRUTH_TIMEOUT_S, on this busy
     # host, leaves the truth a lower bound only: not a ceiling then)
     if running is not None and running > t.running and t.complete:
@@ -299,8 +313,6 @@ def wrong_reasons(
             row = rows.get(name)
             if row is None:
                 continue
-            if state in ("down", "disconnected") and row["counted"]:
-                reasons.append(f"{name} is {state} but counted")
             # a manager the leader cannot reach is not counted (its Raft link may lag its
             # node's state by seconds after a restart)
             healthy = state == "ready" and name in t.on_engine and name not in t.unreachable
@@ -554,6 +566,22 @@ class Rig:
                 max(0, round((b - a) / period) - 1) for a, b in zip(times, times[1:], strict=False)
             )
         return gaps
+
+    def unknown_lags(self, since: float) -> list[float]:
+        """For each stretch since `since` in which the truth had no leader to trust for
+        more than LAG_S: seconds from its start until the gauge showed the totals
+        unknown (the whole stretch, where it never did)."""
+        lags: list[float] = []
+        run: list[Moment] = []
+        for m in [*(m for m in self.moments if m.at >= since), None]:
+            if m is not None and m.truth.leader is None:
+                run.append(m)
+                continue
+            if run and run[-1].at - run[0].at > LAG_S:
+                shown = next((r.at for r in run if r.gauge and r.gauge["running"] is None), None)
+                lags.append((shown or run[-1].at) - run[0].at)
+            run = []
+        return lags
 
     def watcher_states(self, name: str, since: float) -> list[Received]:
         """Every live state of node `name` since `since`."""

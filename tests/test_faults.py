@@ -292,6 +292,15 @@ def test_manager_promoted_and_demoted(rig: Rig) -> None:
     assert_truthful(rig)
 
 
+def note_no_leader(rig: Rig, sc: Scenario, since: float) -> None:
+    """How soon the gauge said "unknown" once the managers had no leader (or none with
+    quorum); wrong moments beyond LAG_S are counted by the judge."""
+    lags = rig.unknown_lags(since)
+    if lags:
+        sc.notes.append("totals unknown " + ", ".join(f"{lag:.1f}" for lag in lags)
+                        + " s after the Swarm lost its leader")  # fmt: skip
+
+
 def three_managers(rig: Rig) -> None:
     """Every node a manager, every agent knowing it, every manager reachable."""
     leader = rig.swarm.leader()
@@ -358,6 +367,7 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
         rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
                   60)  # fmt: skip
         settle(rig)
+        note_no_leader(rig, sc, stopped)
     assert_truthful(rig)
 
 
@@ -392,6 +402,7 @@ def test_leader_link_cut_30_s(rig: Rig) -> None:
             f"(oldest {max((d for d, _ in late), default=0):.1f} s); new leader {new}"
         )
         assert len(late) <= 1, late  # one in flight at most: no backlog
+        note_no_leader(rig, sc, cut)
     assert_truthful(rig)
 
 
@@ -419,6 +430,7 @@ def test_gauge_restarted_mid_election(rig: Rig) -> None:
         rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
                   60)  # fmt: skip
         settle(rig)
+        note_no_leader(rig, sc, stopped)
     assert_truthful(rig)
 
 
@@ -449,6 +461,7 @@ def test_quorum_lost(rig: Rig) -> None:
         rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
                   90)  # fmt: skip
         settle(rig)
+        note_no_leader(rig, sc, stopped)
     assert_truthful(rig)
     one_manager(rig)
 
