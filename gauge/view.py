@@ -83,6 +83,7 @@ class NodeEntry:
     retained: bool = False  # delivered from the broker's store, not live
     seen_s: float = 0.0  # monotonic clock of the newest message of any kind
     clock: NodeClock = field(default_factory=NodeClock)  # kept from state to state
+    reconnected: bool = False  # its agent connected anew since this state
 
 
 @dataclass(frozen=True)
@@ -349,8 +350,13 @@ class ClusterView:
                 raise Rejected("availability is neither online nor offline")
             offline = payload == b"offline"
             if node in self.nodes:
-                self.nodes[node].offline = offline
-                self.nodes[node].seen_s = now
+                entry = self.nodes[node]
+                entry.offline = offline
+                entry.seen_s = now
+                if not offline and not retained:
+                    # a new connection (a restart, a reboot): no backlog crosses it, and
+                    # the node's clock may have been set since, even back
+                    entry.clock, entry.reconnected = NodeClock(), True
                 self.nodes.move_to_end(node)
             else:  # kept aside, unshown, until the node's first state
                 self._pending[node] = offline
@@ -362,7 +368,12 @@ class ClusterView:
             raise Rejected("unexpected topic", "topic")
         entry = parse_node_state(payload, node)
         old = self.nodes.get(node)
-        if old is not None and old.sampled_at is not None and entry.sampled_at is not None:
+        if (
+            old is not None
+            and not old.reconnected
+            and old.sampled_at is not None
+            and entry.sampled_at is not None
+        ):
             if entry.sampled_at == old.sampled_at and (retained or not old.retained):
                 return  # the same state again (retained, on a reconnect)
             if entry.sampled_at < old.sampled_at and self._age(old, now) <= self.stale_after_s:

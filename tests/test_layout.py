@@ -21,6 +21,7 @@ PURE = {
     "agent.docker.readings",
     "agent.shared.names",
     "gauge.view",
+    "gauge.clocks",
     "gauge.summary",
     "gauge.discovery",
     "agent.mqtt.topics",

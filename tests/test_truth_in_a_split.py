@@ -252,6 +252,22 @@ def test_a_leaders_cluster_state_dated_in_the_future_gives_no_totals() -> None:
     assert snap["desired"] is None and "future" in snap["totals_unknown"]
 
 
+def test_a_node_back_with_its_clock_set_back_counts_at_once() -> None:
+    """A Pi rebooted without network starts from the time it saved (behind): its new
+    connection says `online`, and its states are not taken for a replay."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0))
+    view.apply("swarmgauge/node/pi-1/availability", b"offline")  # its last will
+    clocks.tick(2)
+    view.apply("swarmgauge/node/pi-1/availability", b"online")
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 - 598))
+    pi1 = row(view, "pi-1")
+    assert pi1["counted"] and pi1["clock_offset_s"] == -600.0
+    with pytest.raises(Rejected):  # within one connection, an older state is a replay
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 - 620))
+
+
 def test_clock_offsets_follow_a_clock_set_right() -> None:
     """A Pi boots with the time it saved at shutdown (behind), then NTP sets it right:
     followed at once. A clock set back looks late for up to SPAN_S of live messages."""
