@@ -149,16 +149,24 @@ class TruthReader:
         live = [n for n in self.swarm.nodes if n.running]
         views = {n.name: self._pool.submit(self._view, n) for n in live}
         counts = {n.name: self._pool.submit(self._count, n) for n in live}
-        answers = [v for f in views.values() if (v := f.result()) is not None]
+        answered = {name: v for name, f in views.items() if (v := f.result()) is not None}
+        # A node whose link is cut speaks for nobody but itself: its view (a leader
+        # without quorum, all others unreachable) is used only where no other answers,
+        # and never to say who is unreachable (nobody can hear it say so).
+        heard = {name: v for name, v in answered.items() if not self.swarm.node(name).cut}
+        answers = list((heard or answered).values())
         leader: str | None = None
         desired: int | None = None
         unreachable: frozenset[str] = frozenset()
         quorum_lost = False
-        if answers:  # the one that knows a leader, where one does
-            view = max(answers, key=lambda a: a.leader is not None)
+        if answers:  # the one that knows a leader with quorum, else any leader
+            view = max(answers, key=lambda a: (a.leader is not None and not a.quorum_lost,
+                                               a.leader is not None))  # fmt: skip
             leader, desired, self._wanted = view.leader, view.desired, view.wanted
-            self._states, unreachable, quorum_lost = view.states, view.unreachable, view.quorum_lost
-            if quorum_lost:
+            self._states = view.states
+            if heard:
+                unreachable, quorum_lost = view.unreachable, view.quorum_lost
+            if view.quorum_lost:
                 leader = None  # the managers do not name it: only its own store does
         ids = {name: c for name, f in counts.items() if (c := f.result()) is not None}
         # truly running: its container runs, on a node not down, and Swarm still wants

@@ -70,6 +70,7 @@ class Node:
     client: Any = None
     node_id: str = ""
     log_offset: int = field(default=0)
+    cut: bool = False  # its link is down (Swarm3.cut)
 
     @property
     def name(self) -> str:
@@ -297,9 +298,14 @@ class Swarm3:
     def cut(self, node: Node) -> None:
         """The node's only link goes down: it can reach no other node, nor they it."""
         _run("ip", "link", "set", node.veth, "down")
+        node.cut = True
 
     def mend(self, node: Node) -> None:
         _run("ip", "link", "set", node.veth, "up")
+        node.cut = False
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
 
     def lossy(self, node: Node, percent: int) -> None:
         """Drop `percent` % of the node's packets, each way, at random (this kernel has
