@@ -77,6 +77,7 @@ class NodeEntry:
     offline: bool = False  # availability said "offline"
     role: str = "none"
     leader: bool = False
+    interval_s: float | None = None  # how often its agent samples (and a leader publishes)
     docker_ok: bool = False
     docker_error: str | None = None
     node_id: str | None = None  # the Swarm node ID, where the agent knows it
@@ -236,6 +237,11 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
         sampled_at=_time(state.get("time")),
         role=role,
         leader=state.get("leader") is True,
+        interval_s=(
+            None
+            if (interval := state.get("interval_s")) is None
+            else _number(interval, 0.01, 86400, "interval_s")
+        ),
         docker_ok=docker["ok"],
         docker_error=error[:200] if error else None,
         node_id=_text(node_id, "node_id") if (node_id := state.get("node_id")) else None,
@@ -480,12 +486,12 @@ class ClusterView:
         if c is None:
             return "no cluster state from a Swarm leader's agent yet"
         age = self._age(c, now)
+        publisher = self.nodes.get(c.publisher or "")
         if age == float("inf"):
             why = "the last cluster state is dated in the future (its publisher's clock is ahead)"
-        elif age > self.stale_after_s:
+        elif age > self._cluster_fresh_for(publisher):
             why = f"the last cluster state is {age:.0f} s old"
         else:
-            publisher = self.nodes.get(c.publisher or "")
             newer = (
                 publisher is not None
                 and publisher.sampled_at is not None
@@ -507,6 +513,14 @@ class ClusterView:
             if n.role == "manager" and not n.docker_ok and n.docker_error and not n.offline
         )
         return "; ".join([why, *troubles[:3]])
+
+    def _cluster_fresh_for(self, publisher: NodeEntry | None) -> float:
+        """How long the leader's cluster state counts: --stale-after, and no longer than
+        three of its publisher's intervals and a second, so a leader cut off (whose
+        silence is all the gauge hears) is doubted as soon as Swarm itself does."""
+        if publisher is None or publisher.interval_s is None:
+            return self.stale_after_s
+        return min(self.stale_after_s, 3 * publisher.interval_s + 1.0)
 
     def snapshot(self) -> dict[str, Any]:
         """The aggregate, as /api/cluster serves it (a contract; see the README)."""

@@ -312,3 +312,53 @@ def test_a_manager_being_prepared_stays_a_manager(swarm: Dockerd) -> None:
     assert (reading.ok, reading.role, reading.leader) == (False, "manager", False)
     assert reading.error is not None and "not yet in touch" in reading.error
     assert reading.tasks_by_service == {"kept": 1} and reading.cluster is None
+
+
+def info_answer(state: str) -> bytes:
+    """/info as a dockerd says it while it stops (inactive) or starts (pending)."""
+    body = json.dumps({"Name": "node", "Swarm": {"LocalNodeState": state, "NodeID": ""}})
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body.encode()
+    )
+
+
+def test_a_dockerd_stopping_or_starting_keeps_the_nodes_identity(swarm: Dockerd) -> None:
+    """For a moment a dockerd that stops says "inactive", one that starts "pending":
+    that is not who the node is. Said long enough in a row, the node has left."""
+    create_service(swarm.client, "kept2", ["sleep", "3600"], replicas=1)
+    assert wait_for_running(swarm.client, "kept2", 1)
+    with FaultyProxy(str(swarm.socket), "/nothing-faulty") as p:
+        sampler = SwarmSampler(
+            connect_to(p.url), p.url, timeout_s=5, info_max_age_s=0, left_after_s=1.0
+        )
+        good = sampler.read()
+        p.path, p.answer = b"/info", info_answer("inactive")
+        stopping = sampler.read()
+        p.answer = info_answer("pending")
+        starting = sampler.read()
+        time.sleep(1.2)
+        left = sampler.read()
+    assert good.ok and good.node_id and good.role == "manager"
+    for reading in (stopping, starting):
+        assert (reading.role, reading.node_id) == ("manager", good.node_id), reading
+        assert not reading.ok and reading.error and "swarm" in reading.error
+        assert reading.tasks_by_service == {**good.tasks_by_service}  # counted, not 0
+    assert (left.role, left.node_id, left.error) == ("none", None, "swarm state is pending")
+
+
+def test_a_hung_leadership_probe_says_no_leader_within_its_own_deadline(swarm: Dockerd) -> None:
+    """After a disruptive election a manager's /nodes hangs: "no leader" comes after the
+    probe's deadline, not the whole Docker timeout, and the engine's tasks still count."""
+    create_service(swarm.client, "kept3", ["sleep", "3600"], replicas=1)
+    assert wait_for_running(swarm.client, "kept3", 1)
+    with FaultyProxy(str(swarm.socket), "/nodes") as p:  # hangs 3 s, then nothing
+        sampler = SwarmSampler(
+            connect_to(p.url), p.url, timeout_s=3, cluster="leader", probe_timeout_s=0.5
+        )
+        reading = sampler.read()
+    assert (reading.ok, reading.role, reading.leader) == (False, "manager", False)
+    assert reading.error is not None and reading.error.startswith("no Swarm leader")
+    assert "did not answer within 0.5 s" in reading.error
+    assert reading.tasks_by_service is not None and reading.tasks_by_service.get("kept3") == 1

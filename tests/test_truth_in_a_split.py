@@ -315,6 +315,19 @@ def test_totals_are_unknown_once_their_publisher_cannot_read_the_swarm() -> None
     assert snap["totals_unknown"].startswith("its publisher pi-1 cannot read the Swarm")
 
 
+def test_a_silent_leader_is_doubted_after_three_of_its_intervals() -> None:
+    """A leader cut off says nothing more: its silence is all the gauge hears."""
+    clocks = Clocks()
+    view = view_with(clocks, stale_after_s=15)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))  # interval 1 s
+    view.apply("swarmgauge/cluster/state", cluster(T0))
+    clocks.tick(3.9)
+    assert view.snapshot()["running"] == 3
+    clocks.tick(0.2)
+    snap = view.snapshot()
+    assert snap["running"] is None and snap["totals_unknown"].startswith("the last cluster state")
+
+
 # --- per service, with the reason --------------------------------------------------------
 
 

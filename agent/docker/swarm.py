@@ -67,6 +67,7 @@ class SwarmSampler:
         cluster: ClusterMode = "any",
         info_max_age_s: float = 60.0,
         probe_timeout_s: float | None = None,
+        left_after_s: float = 30.0,
     ) -> None:
         self._connect = connect
         self._base_url = base_url
@@ -83,6 +84,7 @@ class SwarmSampler:
         self._probe_timeout_s = min(timeout_s, probe_timeout_s or timeout_s)
         self._last_known: SwarmReading | None = None  # the newest reading with a node ID
         self._inactive_since: float | None = None  # when dockerd began to say "not in a swarm"
+        self._left_after_s = left_after_s
         self._last_quorum: str | None = None
 
     def read(self) -> SwarmReading:
@@ -183,7 +185,7 @@ class SwarmSampler:
         """dockerd answers, but not as a node of a swarm. A dockerd that is shutting down
         (or starting again) says "inactive" or "pending" for a moment: that is not who
         the node is, so its last role and Swarm node ID stand until Docker has said so
-        for LEFT_AFTER_S (then the node has left its swarm)."""
+        for left_after_s in a row (then the node has left its swarm)."""
         self._info = None  # joining a swarm must show at the next sample
         why = "not in a swarm (docker swarm init, or join one)"
         if state not in ("inactive", ""):
@@ -192,7 +194,7 @@ class SwarmSampler:
         if self._inactive_since is None:
             self._inactive_since = now
         last = self._last_known
-        if last is None or now - self._inactive_since > LEFT_AFTER_S:
+        if last is None or now - self._inactive_since > self._left_after_s:
             self._last_known = None
             return SwarmReading(ok=False, error=why, hostname=hostname)
         return SwarmReading(
@@ -267,7 +269,6 @@ class SwarmSampler:
 
 
 NOT_A_MANAGER = "not a swarm manager"
-LEFT_AFTER_S = 30.0
 WORKER_REFUSAL = "worker nodes can't be used"  # what a worker's dockerd says to /nodes
 NO_LEADER_WORDS = ("leader", "quorum", "rpc error", "deadline")
 LEFT_WORDS = ("swarm init", "swarm join")  # "…Use "docker swarm init" or "docker swarm join"…
