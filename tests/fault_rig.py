@@ -58,6 +58,7 @@ class Truth:
     unreachable: frozenset[str] = frozenset()  # managers the leader cannot reach
     quorum_lost: bool = False  # a leader answered, but cannot reach a majority
     complete: bool = True  # every running engine told its task containers in time
+    running_ids: frozenset[str] = frozenset()  # the tasks counted in `running`
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,14 @@ class TruthReader:
         ids = {name: c for name, f in counts.items() if (c := f.result()) is not None}
         # truly running: its container runs, on a node not down, and Swarm still wants
         # the task (an orphan on a node back from a cut link is being stopped)
-        running = sum(
-            sum(1 for i in c if i in self._wanted)
+        running_ids = frozenset(
+            i
             for name, c in ids.items()
             if self._states.get(name) not in (None, "down", "disconnected")
+            for i in c
+            if i in self._wanted
         )
+        running = len(running_ids)
         on_engine = {name: len(c) for name, c in ids.items()}
         complete = len(ids) == len(live)
         return Truth(
@@ -187,6 +191,7 @@ class TruthReader:
             unreachable,
             quorum_lost,
             complete,
+            running_ids,
         )
 
     def close(self) -> None:
@@ -253,7 +258,10 @@ def wrong_reasons(
     running, desired, strain = g["running"], g["desired"], g["strain"]
     # No fault excuses these: engines that kept running their tasks all along never
     # look idle, failed or empty (the false alarm right after a failover).
-    floor = min((h.truth.running for h in window(history, m)), default=t.running)
+    # the tasks that truly ran at every moment of the window (not a count: a task Swarm
+    # moved away from a down node and one it started elsewhere are different tasks)
+    lasting = [h.truth.running_ids for h in window(history, m)]
+    floor = len(frozenset.intersection(*lasting)) if lasting else t.running
     if not changing and running is not None and running < floor:
         reasons.append(f"running {running} < {floor} that ran throughout the last {LAG_S:g} s")
     if running == 0 and desired == 0 and t.running > 0:
