@@ -212,6 +212,15 @@ def test_flags_out_of_range_and_bad_password_files_are_one_line_without_the_pass
         (["--broker", f"mqtt://pi:{SECRET}/x@host:99999"], {}, "--broker"),  # '/' in it
         ([], {"SWARMGAUGE_BROKER": f"mqtts://pi:{SECRET}@host:0"}, "SWARMGAUGE_BROKER"),
         ([], {"SWARMGAUGE_BROKER": f"ftp://pi:{SECRET}@host"}, "SWARMGAUGE_BROKER"),
+        # forms that once printed the password (no scheme, one slash, none, backslashes,
+        # a '/' or '@' in the user, a line end in the password)
+        (["--broker", f"pi:{SECRET}@host:1883"], {}, "--broker"),
+        (["--broker", f"mqtt:/pi:{SECRET}@h"], {}, "--broker"),
+        (["--broker", f"mqtt:pi:{SECRET}@h"], {}, "--broker"),
+        (["--broker", f"mqtt:\\\\pi:{SECRET}@h"], {}, "--broker"),
+        (["--broker", f"mqtt://us/er:{SECRET}@h"], {}, "--broker"),
+        (["--broker", f"mqtt://u@x:{SECRET}@h:99999"], {}, "--broker"),
+        ([], {"SWARMGAUGE_BROKER": f"mqtt://pi:{SECRET}\nx@h:0"}, "SWARMGAUGE_BROKER"),
         (["--broker", "mqtt://pi@host", "--broker-password-file", "/dev/zero"], {}, "over 4096"),
         (["--broker", "mqtt://pi@h", "--broker-password-file", str(files["binary"])], {}, "UTF-8"),
         (["--broker", "mqtt://pi@h", "--broker-password-file", str(files["empty"])], {}, "empty"),

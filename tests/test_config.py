@@ -78,3 +78,12 @@ def test_defaults_serve_a_workshop() -> None:
     assert load_agent_config([], {"DOCKER_HOST": "tcp://127.0.0.1:2375"}).docker_host == (
         "tcp://127.0.0.1:2375"
     )
+
+
+def test_a_broker_url_is_shown_in_an_error_only_where_it_can_hold_no_password() -> None:
+    from agent.settings.options import shows_no_secret
+
+    assert shows_no_secret("ftp//localhost") and shows_no_secret("mqtts://broker.local")
+    for text in ("mqtt://u:pw@h", "u:pw@h", "mqtt:u:pw@h", "mqtt:\\\\u:pw@h", "mqtt://u:pw",
+                 "mqtt://h:99999", "mqtt://u:p\nw@h", "mqtt://u@h"):  # fmt: skip
+        assert not shows_no_secret(text), text

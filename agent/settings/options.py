@@ -73,14 +73,20 @@ def parse_options(
         try:
             values[opt.dest] = opt.convert(text)
         except ValueError as exc:
-            shown = redact_userinfo(text) if opt.secret else text
-            raise ConfigError(f"{source}: {exc} (got {shown[:200]!r})") from None
+            got = f" (got {text[:200]!r})" if not opt.secret or shows_no_secret(text) else ""
+            raise ConfigError(f"{source}: {exc}{got}") from None
     return values
 
 
-def redact_userinfo(text: str) -> str:
-    """text with the password of any scheme://user:password@ in it replaced by ***."""
-    return re.sub(r"(//[^:/@]*):.*@", r"\1:***@", text)  # greedy: up to the last @
+_PLAIN = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:@\s\\]*")
+
+
+def shows_no_secret(text: str) -> bool:
+    """Whether text can be shown although its option may hold a password: no ':' or
+    '@' past a leading scheme://, no backslash, no white space or control character.
+    Anything else may carry one, in forms no parser agrees on (user:pw@host,
+    mqtt:u:pw@h, a '/' or '@' in the user, a line end in the password): not shown."""
+    return _PLAIN.fullmatch(text) is not None and text.isprintable()
 
 
 # --- converters: text -> value, ValueError with a short reason ------------------------
