@@ -302,6 +302,18 @@ def note_no_leader(rig: Rig, sc: Scenario, since: float) -> None:
                         + " s after the Swarm lost its leader")  # fmt: skip
 
 
+def dockerd_back(rig: Rig, sc: Scenario, node: Node) -> None:
+    """The node's dockerd started again: Swarm shows it ready (the change has settled
+    then), and the gauge agrees with the truth, every desired task running."""
+    restarted = sc.change()
+    rig.swarm.start_dockerd(node)
+    swarm_says(rig, node.name, "ready", 90)
+    sc.settled_at(restarted, time.time())
+    rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
+              60)  # fmt: skip
+    settle(rig)
+
+
 def three_managers(rig: Rig) -> None:
     """Every node a manager, every agent knowing it, every manager reachable."""
     leader = rig.swarm.leader()
@@ -357,13 +369,7 @@ def test_leader_dockerd_stopped_new_leader_takes_over(rig: Rig) -> None:
         for (a, pa), (b, pb) in zip(publishers, publishers[1:], strict=False):
             assert pa == pb or b - a >= INTERVAL_S, f"{pa} and {pb} both published at {a:.1f}"
         settle(rig)
-        restarted = sc.change()
-        rig.swarm.start_dockerd(old)
-        swarm_says(rig, old.name, "ready", 90)
-        sc.settled_at(restarted, time.time())
-        rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
-                  60)  # fmt: skip
-        settle(rig)
+        dockerd_back(rig, sc, old)
         note_no_leader(rig, sc, stopped)
         # a dockerd stopping or starting says "inactive" or "pending" for a moment: the
         # agent keeps who the node is through all of it
@@ -427,13 +433,7 @@ def test_gauge_restarted_mid_election(rig: Rig) -> None:
         sc.extend_grace(stopped, time.time())
         rig.until("gauge right", lambda m: right(m) and m.truth.running == m.truth.desired, 60)
         settle(rig)
-        restarted = sc.change()
-        rig.swarm.start_dockerd(old)
-        swarm_says(rig, old.name, "ready", 90)
-        sc.settled_at(restarted, time.time())
-        rig.until("all right again", lambda m: right(m) and m.truth.running == m.truth.desired,
-                  60)  # fmt: skip
-        settle(rig)
+        dockerd_back(rig, sc, old)
         note_no_leader(rig, sc, stopped)
     assert_truthful(rig)
 

@@ -190,10 +190,8 @@ class Publisher:
 
     def _send_newest(self, topic: str, payload: str) -> None:
         """Publish, unless a state on this topic still waits for its acknowledgement:
-        then this one waits (replaced by any newer one) and goes out on the ack, or
-        with the next state handed over."""
-        while self._acked:
-            self._ack(self._acked.popleft())
+        then this one waits (replaced by any newer one) and goes out on the ack (taken
+        by _on_publish, or by whoever held the lock when it came: see _locked)."""
         if topic in self._in_flight or self._sent.get(topic) == payload:
             return
         info = self._client.publish(topic, payload, qos=1, retain=True)
