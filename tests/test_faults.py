@@ -531,7 +531,10 @@ def test_an_agents_clock_10_min_off(rig: Rig, shift_s: int) -> None:
 
 
 def test_a_worker_losing_a_fifth_of_its_packets(rig: Rig) -> None:
-    node = rig.node("sgt2")
+    # a worker, as the issue has it: the leader's own messages late by retransmits
+    # leave the gauge without fresh totals (unknown, rightly) while Swarm names it
+    leader = rig.swarm.leader()
+    node = next(n for n in rig.swarm.nodes if n is not leader)
     with rig.scenario("worker loses 20 % of packets, 30 s", quiet_nodes=(node.name,)) as sc:
         sc.fault(LAG_S)
         rig.swarm.lossy(node, 20)
