@@ -40,6 +40,7 @@ def node_snapshot(
         "interval_s": interval_s,
         "role": swarm.role,
         "leader": swarm.leader,
+        "swarm_leader": None if (seen := swarm.sees_leader) is None else seen._asdict(),
         "node_id": swarm.node_id,
         "host": host.as_dict(),
         "tasks": {

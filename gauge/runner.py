@@ -179,7 +179,7 @@ def make_mqtt(config: GaugeConfig, gauge: Gauge) -> Publisher | None:
         reconnect_max_s=RECONNECT_MAX_S,
         discovery_prefix=config.discovery_prefix if config.discovery else None,
         follow=Follow(
-            (f"{prefix}/node/+/state", f"{prefix}/node/+/availability", f"{prefix}/cluster/state"),
+            (f"{prefix}/node/+/state", f"{prefix}/node/+/availability", f"{prefix}/node/+/cluster"),
             gauge.on_message,
         ),
         hint=None,

@@ -14,6 +14,11 @@ Truth under faults (see the README's "Reliability"):
   the future has no known age: stale until a live one comes.
 - Newest sample wins: a state never replaces a newer one from the same node, nor a
   cluster state a newer one from any publisher.
+- A cluster state counts only from the node a majority of the reporting managers name
+  leader in their own states (`swarm_leader`), whose own state says it leads, on its
+  own topic (<prefix>/node/<node>/cluster: the broker's ACL proves who wrote it). A
+  worker's, or one from a node the managers do not name, is Rejected ("not_leader"),
+  as is a live one dated ahead of its publisher's clock ("future").
 - The leader's cluster state gives the totals only while it is fresh, its publisher
   is online, still leads, still reads the Swarm, and has quorum; otherwise
   `desired`/`running` are null and `totals_unknown` says why. Unknown is never 0.
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,12 +49,13 @@ MAX_CLUSTER_SERVICES = 10_000
 DEFAULT_MAX_NODES = 1024
 DEFAULT_FORGET_AFTER_S = 3600.0
 DEFAULT_CLOCK_SKEW_S = 2.0
+MAX_CLUSTER_CANDIDATES = 8  # cluster states held, one per publisher (Swarm advises ≤ 7 managers)
 
 
 # Why messages are dropped, as the gauge counts them (a label in /metrics: a fixed set)
 REASONS = (
-    "topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "old", "no_quorum",
-    "bug",
+    "topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "old",
+    "not_leader", "future", "bug",
 )  # fmt: skip
 
 
@@ -81,6 +87,7 @@ class NodeEntry:
     docker_ok: bool = False
     docker_error: str | None = None
     node_id: str | None = None  # the Swarm node ID, where the agent knows it
+    sees_leader: str | None = None  # a manager's word: the (safe) host name it sees lead
     retained: bool = False  # delivered from the broker's store, not live
     seen_s: float = 0.0  # monotonic clock of the newest message of any kind
     clock: NodeClock = field(default_factory=NodeClock)  # kept from state to state
@@ -245,18 +252,28 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
         docker_ok=docker["ok"],
         docker_error=error[:200] if error else None,
         node_id=_text(node_id, "node_id") if (node_id := state.get("node_id")) else None,
+        sees_leader=_leader_seen(state.get("swarm_leader")),
     )
 
 
-def parse_cluster_state(payload: bytes) -> ClusterEntry:
-    """What the gauge uses of the leader's cluster state (schema 1)."""
+def _leader_seen(seen: Any) -> str | None:
+    """The safe name of the node a manager names leader (swarm_leader), or None."""
+    if seen is None:
+        return None
+    if not isinstance(seen, dict):
+        raise Rejected("swarm_leader is not an object")
+    _text(seen.get("id"), "swarm_leader.id")
+    return safe_name(_text(seen.get("hostname"), "swarm_leader.hostname", 256))
+
+
+def parse_cluster_state(payload: bytes, node: str) -> ClusterEntry:
+    """What the gauge uses of the leader's cluster state (schema 1), from node's topic."""
     state = _schema1(payload, "cluster state", MAX_CLUSTER_PAYLOAD)
     totals = state.get("totals")
     if not isinstance(totals, dict):
         raise Rejected("totals missing")
-    publisher = state.get("publisher")
-    if publisher is not None and not is_node_name(_text(publisher, "publisher")):
-        raise Rejected("publisher is not a node name")
+    if state.get("publisher", node) != node:
+        raise Rejected("publisher differs from the topic's node")
     nodes = state.get("nodes", [])
     if not isinstance(nodes, list) or len(nodes) > MAX_CLUSTER_NODES:
         raise Rejected("nodes is not a list of nodes")
@@ -281,7 +298,7 @@ def parse_cluster_state(payload: bytes) -> ClusterEntry:
         desired=desired,
         running=running,
         sampled_at=_time(state.get("time")),
-        publisher=publisher,
+        publisher=node,
         nodes=swarm_nodes,
         services=_services(state.get("services", [])),
         unknown=unknown,
@@ -334,7 +351,9 @@ class ClusterView:
         # least recently heard first: the silent are forgotten first
         self.nodes: OrderedDict[str, NodeEntry] = OrderedDict()
         self._pending: OrderedDict[str, bool] = OrderedDict()  # availability, no state yet
-        self.cluster: ClusterEntry | None = None
+        # the newest cluster state of each node that may lead, until a majority names one
+        self.clusters: OrderedDict[str, ClusterEntry] = OrderedDict()
+        self.cluster: ClusterEntry | None = None  # the last one trusted: the Swarm's word
 
     def apply(self, topic: str, payload: bytes, retained: bool = False) -> None:
         """Take one message in; Rejected (and nothing changed) if it is not for us.
@@ -344,12 +363,15 @@ class ClusterView:
         parts = topic.split("/")
         head = self.prefix.split("/")
         rest = parts[len(head) :] if parts[: len(head)] == head else []
-        if rest == ["cluster", "state"]:
-            self._apply_cluster(parse_cluster_state(payload), retained)
-            return
         if len(rest) != 3 or rest[0] != "node" or not is_node_name(rest[1]):
             raise Rejected("unexpected topic", "topic")
         node, kind = rest[1], rest[2]
+        if kind == "cluster":
+            if payload:
+                self._apply_cluster(node, parse_cluster_state(payload, node), retained)
+            else:  # its retained cluster state cleared
+                self.clusters.pop(node, None)
+            return
         now = self.clock()
         if kind == "availability":
             if payload not in (b"online", b"offline"):
@@ -399,38 +421,95 @@ class ClusterView:
         self.nodes[node] = entry
         self.nodes.move_to_end(node)
 
-    def _apply_cluster(self, cluster: ClusterEntry, retained: bool) -> None:
-        """Take a cluster state unless the one held is newer: by the publisher's own
-        clock where both come from one publisher, else on the gauge's clock. In a split
-        two leaders speak for ~20 s, the one cut off without quorum: while the one with
-        quorum is fresh, the other's word is not taken (nor would the page flip between
-        the two twice an interval)."""
+    def _apply_cluster(self, node: str, cluster: ClusterEntry, retained: bool) -> None:
+        """Hold a cluster state from node's topic, unless that node cannot be the leader
+        (its own state says worker, or the managers name another) or it is dated ahead of
+        its publisher's clock; within one publisher the newest sample wins. Which one
+        counts is decided when it is used (_trust): the managers' word changes too."""
         now = self.clock()
-        publisher = self.nodes.get(cluster.publisher or "")
+        publisher = self.nodes.get(node)
+        if (
+            publisher is not None
+            and publisher.role != "manager"
+            and not self._stale(publisher, now)
+        ):
+            raise Rejected(f"a cluster state from {node}, whose own state says {publisher.role}",
+                           "not_leader")  # fmt: skip
+        named, _ = self._named_leader(now)
+        if named is not None and named != node:
+            raise Rejected(f"a cluster state from {node}; the managers name {named} leader",
+                           "not_leader")  # fmt: skip
+        if not retained:
+            local = publisher.clock.local(cluster.sampled_at) if publisher is not None else None
+            if local is None:
+                ahead = cluster.sampled_at - self.wall()
+            else:
+                ahead = local - now
+            if ahead > self.clock_skew_s:
+                raise Rejected(f"a cluster state dated {ahead:.0f} s ahead of {node}'s clock",
+                               "future")  # fmt: skip
         cluster.sampled_local = self._local_time(
             publisher.clock if publisher else None, cluster.sampled_at, now, retained
         )
         cluster.received_s = now
         cluster.retained = retained
-        held = self.cluster
+        held = self.clusters.get(node)
         if held is not None:
-            if held.publisher == cluster.publisher:
-                if cluster.sampled_at == held.sampled_at:
-                    return  # the same state again
-                older = cluster.sampled_at < held.sampled_at
-                if older and self._age(held, now) <= self.stale_after_s:
-                    raise Rejected("older than the cluster state held (a replay)", "old")
-            elif held.sampled_local is not None and (
-                cluster.sampled_local is None or cluster.sampled_local < held.sampled_local
-            ):
-                raise Rejected("older than the cluster state held", "old")
-            elif (
-                cluster.unknown is not None
-                and held.unknown is None
-                and self._age(held, now) <= self.stale_after_s
-            ):
-                raise Rejected("a leader without quorum, while one with quorum speaks", "no_quorum")
-        self.cluster = cluster
+            if cluster.sampled_at == held.sampled_at:
+                return  # the same state again
+            if cluster.sampled_at < held.sampled_at and self._age(held, now) <= self.stale_after_s:
+                raise Rejected("older than the cluster state held (a replay)", "old")
+        self.clusters[node] = cluster
+        self.clusters.move_to_end(node)
+        while len(self.clusters) > MAX_CLUSTER_CANDIDATES:
+            self.clusters.popitem(last=False)
+
+    def _stale(self, entry: NodeEntry, now: float) -> bool:
+        return entry.offline or self._age(entry, now) > self._cluster_fresh_for(entry)
+
+    def _named_leader(self, now: float) -> tuple[str | None, str]:
+        """The node a majority of the reporting managers name leader in their own fresh
+        states, or None and why not. A node the Swarm's last word calls a worker is no
+        manager, whatever its own state claims; a manager that cannot tell (an election,
+        quorum lost) reports and names no one."""
+        word = self.cluster if self._word_is_recent(now) else None
+        reporting = 0
+        votes: Counter[str] = Counter()
+        for name, entry in self.nodes.items():
+            if entry.role != "manager" or self._stale(entry, now):
+                continue
+            said = word.nodes.get(name) if word is not None else None
+            if said is not None and said.role != "manager":
+                continue
+            reporting += 1
+            if entry.sees_leader is not None:
+                votes[entry.sees_leader] += 1
+        if reporting == 0:
+            return None, "no manager's agent says whom it sees lead the Swarm"
+        if votes:
+            name, count = votes.most_common(1)[0]
+            if 2 * count > reporting:
+                return name, ""
+            return None, (
+                f"no leader named by a majority of the {reporting} managers reporting "
+                f"(most name {name}: {count})"
+            )
+        return None, f"none of the {reporting} managers reporting can tell who leads"
+
+    def _trust(self, now: float) -> str | None:
+        """Take the cluster state of the node the managers name, if it says it leads;
+        else why not (the last one trusted stays the Swarm's word on nodes, aging)."""
+        named, why = self._named_leader(now)
+        if named is None:
+            return why
+        candidate = self.clusters.get(named)
+        if candidate is None:
+            return f"no cluster state from {named}, whom the managers name leader"
+        publisher = self.nodes.get(named)
+        if publisher is None or not publisher.leader:
+            return f"{named}, whom the managers name leader, does not say it leads"
+        self.cluster = candidate
+        return None
 
     def _local_time(
         self, clock: NodeClock | None, sampled_at: float, arrival: float, retained: bool
@@ -482,9 +561,13 @@ class ClusterView:
 
     def _totals_unknown(self, now: float) -> str | None:
         """Why the leader's totals cannot be used now; None while they can."""
-        c = self.cluster
+        untrusted = self._trust(now)
+        # none trusted yet: what is wrong with the newest one held says most
+        c = self.cluster or (next(reversed(self.clusters.values())) if self.clusters else None)
         if c is None:
-            return "no cluster state from a Swarm leader's agent yet"
+            why = untrusted or "no cluster state from a Swarm leader's agent yet"
+            return "; ".join([why, *self._manager_troubles()])
+        # what is wrong with the last one trusted says most; else why it is not trusted now
         age = self._age(c, now)
         publisher = self.nodes.get(c.publisher or "")
         if age == float("inf"):
@@ -503,16 +586,21 @@ class ClusterView:
                 why = f"its publisher {c.publisher} no longer leads"
             elif newer and not publisher.docker_ok:
                 why = f"its publisher {c.publisher} cannot read the Swarm now"
+            elif untrusted is not None:
+                why = untrusted
             elif c.unknown is not None:
                 why = f"{c.unknown} (as the leader {c.publisher} sees it)"
             else:
                 return None
+        return "; ".join([why, *self._manager_troubles()])
+
+    def _manager_troubles(self) -> list[str]:
         troubles = sorted(
             f"{name}: {n.docker_error}"
             for name, n in self.nodes.items()
             if n.role == "manager" and not n.docker_ok and n.docker_error and not n.offline
         )
-        return "; ".join([why, *troubles[:3]])
+        return troubles[:3]
 
     def _cluster_fresh_for(self, publisher: NodeEntry | None) -> float:
         """How long the leader's cluster state counts: --stale-after, and no longer than

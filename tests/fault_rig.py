@@ -607,16 +607,14 @@ class Rig:
 
     def watcher_cluster_states(self, since: float) -> list[Received]:
         assert self.watcher is not None
-        return [
-            m for m in self.watcher.on("swarmgauge/cluster/state") if m.at >= since and not m.retain
-        ]
+        return [m for m in self.watcher.on_cluster() if m.at >= since and not m.retain]
 
     def cluster_publishers(self, since: float) -> list[tuple[float, str]]:
         """(arrival, publisher) of every live cluster state since `since`."""
         assert self.watcher is not None
         return [
             (m.at, m.json().get("publisher"))
-            for m in self.watcher.on("swarmgauge/cluster/state")
+            for m in self.watcher.on_cluster()
             if m.at >= since and not m.retain
         ]
 

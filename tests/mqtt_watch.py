@@ -71,7 +71,7 @@ class Watcher:
         kind = None
         if len(parts) >= 4 and parts[-3] == "node" and parts[-1] == "state":
             kind = "node"
-        elif parts[-2:] == ["cluster", "state"]:
+        elif len(parts) >= 4 and parts[-3] == "node" and parts[-1] == "cluster":
             kind = "cluster"
         elif parts[-2:] == ["gauge", "state"]:
             kind = "gauge"
@@ -102,6 +102,14 @@ class Watcher:
     def on(self, topic: str) -> list[Received]:
         with self._cond:
             return [m for m in self.messages if m.topic == topic]
+
+    def on_cluster(self, prefix: str = "swarmgauge") -> list[Received]:
+        """Every cluster state, whichever node published it (<prefix>/node/<node>/cluster)."""
+        with self._cond:
+            return [
+                m for m in self.messages
+                if m.topic.startswith(f"{prefix}/node/") and m.topic.endswith("/cluster")
+            ]  # fmt: skip
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
         self._client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)

@@ -23,7 +23,7 @@ from tests.helpers import AgentProcess, clean_env
 from tests.mqtt_watch import Watcher, topic_is
 from tests.peers.net import free_port, wait_until
 from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker
-from tests.test_gauge import node_payload
+from tests.test_gauge import cluster_payload, node_payload
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mosquitto") is None or shutil.which("mosquitto_passwd") is None,
@@ -109,9 +109,11 @@ def test_agents_write_only_their_own_topics_and_everyone_reads(
                          auth=("pi-1", PASSWORDS["agent"]))  # fmt: skip
         with forger:
             forger.publish("swarmgauge/node/pi-2/state", b"forged", retain=True)
+            forger.publish("swarmgauge/node/pi-2/cluster", b"forged", retain=True)
+            forger.publish("swarmgauge/cluster/state", b"forged", retain=True)  # the old topic
             forger.publish("homeassistant/sensor/swarmgauge_pi-2/cpu/config", b"{}", retain=True)
         viewer.publish("swarmgauge/node/pi-1/availability", b"offline", retain=True)
-        viewer.publish("swarmgauge/cluster/state", b'{"forged":1}', retain=True)
+        viewer.publish("swarmgauge/node/pi-1/cluster", b'{"forged":1}', retain=True)
         viewer.publish("swarmgauge/node/pi-1/state", b"forged", retain=True)
         time.sleep(1.5)
         assert not [m for m in viewer.messages if b"forged" in m.payload or b"{}" == m.payload]
@@ -257,7 +259,7 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
                 with Watcher(b.host, b.port, "x", "gauge-forger",
                              auth=("gauge", PASSWORDS["gauge"])) as gauge:  # fmt: skip
                     gauge.publish("swarmgauge/node/pi-1/state", b"forged", retain=True)
-                    gauge.publish("swarmgauge/cluster/state", b"forged", retain=True)
+                    gauge.publish("swarmgauge/node/pi-1/cluster", b"forged", retain=True)
                     gauge.publish("homeassistant/sensor/swarmgauge_pi-1/cpu/config", b"forged")
                 # the node named "cluster" has a device of its own it may announce
                 with Watcher(b.host, b.port, "x", "cluster-node",
@@ -269,6 +271,63 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
                 assert viewer.on("homeassistant/sensor/swarmgauge__cluster/cpu/config")
             finally:
                 app.close()
+
+
+def test_a_node_that_does_not_lead_cannot_forge_the_cluster(tmp_path: Path) -> None:
+    """Issue 20's breach, on the real broker: pi-1 says it is a manager and leads, and
+    publishes a cluster of 1,000,000 tasks, its peers down, at 10 Hz (on its own topic,
+    and on the old shared one). The managers pi-2 (the leader) and pi-3 name pi-2: the
+    gauge shows pi-2's cluster in every read, and counts pi-1's as not_leader."""
+    with StackBroker(tmp_path, ["pi-1", "pi-2", "pi-3"]) as b:
+        args = ["--broker", b.url_for("gauge"), "--http", f"127.0.0.1:{free_port()}",
+                "--broker-password-file", str(b.password_file("gauge"))]  # fmt: skip
+        app = GaugeApp(load_gauge_config(args, {}))
+        app.start()
+        stop = threading.Event()
+
+        def speak(name: str, every_s: float, messages: Any) -> None:
+            with Watcher(b.host, b.port, "x", f"as-{name}", auth=(name, PASSWORDS["agent"])) as c:
+                while not stop.is_set():
+                    for topic, payload in messages():
+                        c.publish(topic, payload, retain=True)
+                    stop.wait(every_s)
+
+        speakers = [
+            threading.Thread(target=speak, args=("pi-2", 0.5, lambda: [
+                ("swarmgauge/node/pi-2/state", node_payload("pi-2", 0.2, leader=True)),
+                ("swarmgauge/node/pi-2/cluster", cluster_payload(4, 4, publisher="pi-2")),
+            ])),
+            threading.Thread(target=speak, args=("pi-3", 0.5, lambda: [
+                ("swarmgauge/node/pi-3/state", node_payload("pi-3", 0.2, sees="pi-2")),
+            ])),
+            threading.Thread(target=speak, args=("pi-1", 0.1, lambda: [
+                ("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.2, leader=True)),
+                ("swarmgauge/node/pi-1/cluster", cluster_payload(1_000_000, 0)),
+                ("swarmgauge/cluster/state", cluster_payload(1_000_000, 0)),
+            ])),
+        ]  # fmt: skip
+        try:
+            for t in speakers:
+                t.start()
+            assert app.web is not None
+            seen: list[Any] = []
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(app.web.url + "api/cluster", timeout=5) as r:
+                    seen.append(json.loads(r.read())["desired"])
+                time.sleep(0.03)
+            with urllib.request.urlopen(app.web.url + "metrics", timeout=5) as r:
+                metrics = r.read().decode()
+        finally:
+            stop.set()
+            for t in speakers:
+                t.join(10)
+            app.close()
+    print(f"{len(seen)} reads: {seen.count(4)} with pi-2's 4 tasks, the rest {set(seen) - {4}}")
+    assert 1_000_000 not in seen and seen.count(4) > len(seen) // 2 and seen[-1] == 4
+    series = 'swarmgauge_mqtt_messages_rejected_total{reason="not_leader"}'
+    rejected = next(line for line in metrics.splitlines() if line.startswith(series))
+    assert float(rejected.split()[-1]) >= 10, rejected
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from tests.peers.dockerd import Dockerd, create_service, wait_for_running
 pytestmark = pytest.mark.docker
 
 STATE = "swarmgauge/node/n1/state"
-CLUSTER = "swarmgauge/cluster/state"
+CLUSTER = "swarmgauge/node/n1/cluster"
 
 
 def started_at(swarm: Dockerd, service: str) -> float:

@@ -13,7 +13,13 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
-from agent.docker.readings import ClusterNode, ClusterReading, ClusterService, SwarmReading
+from agent.docker.readings import (
+    ClusterNode,
+    ClusterReading,
+    ClusterService,
+    LeaderSeen,
+    SwarmReading,
+)
 from agent.host import HostReading
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import Strain
@@ -25,9 +31,16 @@ from tests.peers.net import free_port, wait_until
 
 
 def node_payload(
-    name: str, strain: float, tasks: int = 1, leader: bool = False, age_s: float = 0.0
+    name: str,
+    strain: float,
+    tasks: int = 1,
+    leader: bool = False,
+    age_s: float = 0.0,
+    sees: str | None = None,
 ) -> bytes:
-    """A real node state, made by the agent's own snapshot function, sampled age_s ago."""
+    """A real node state, made by the agent's own snapshot function, sampled age_s ago:
+    a worker's, or a manager's that `sees` a leader (a leader sees itself)."""
+    sees = sees or (name if leader else None)
     host = HostReading(strain * 100, 0.1, 1, 10.0, None)
     state = node_snapshot(
         node=name,
@@ -35,8 +48,9 @@ def node_payload(
         host=host,
         swarm=SwarmReading(
             ok=True,
-            role="manager" if leader else "worker",
+            role="manager" if sees else "worker",
             leader=leader,
+            sees_leader=LeaderSeen(f"id-{sees}", sees) if sees else None,
             tasks_by_service={"web": tasks} if tasks else {},
         ),
         strain=Strain(strain, strain, 0.1, tasks / 8),
@@ -150,17 +164,19 @@ def test_three_nodes_offline_and_stale(broker: Broker, nodes: Publisher, mock_pi
     assert [mock_pins.pin(p).state for p in (5, 6, 13, 19, 26, 21)] == [0] * 6  # all off
 
 
-def cluster_payload(desired: int, running: int, age_s: float = 0.0) -> bytes:
-    """The leader's cluster state as pi-1's agent publishes it, sampled age_s ago."""
+def cluster_payload(
+    desired: int, running: int, age_s: float = 0.0, publisher: str = "pi-1"
+) -> bytes:
+    """The leader's cluster state as its agent publishes it, sampled age_s ago."""
     reading = ClusterReading(
-        nodes=(ClusterNode("id1", "pi-1", "manager", "ready", "active", True, running),),
+        nodes=(ClusterNode("id1", publisher, "manager", "ready", "active", True, running),),
         services=(ClusterService("web", "replicated", desired, running),),
     )
     state = cluster_snapshot(
         now=datetime.now(UTC) - timedelta(seconds=age_s),
         cluster=reading,
         capacity=8,
-        publisher="pi-1",
+        publisher=publisher,
     )
     validate("cluster", state)
     return json.dumps(state).encode()
@@ -171,7 +187,7 @@ def test_leader_totals_count_while_fresh_and_their_publisher_online(
 ) -> None:
     nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True))
     nodes.send("swarmgauge/node/pi-1/availability", b"online")
-    nodes.send("swarmgauge/cluster/state", cluster_payload(4, 1))
+    nodes.send("swarmgauge/node/pi-1/cluster", cluster_payload(4, 1))
     app = start_gauge(broker, *PINS)
     try:
         cluster = api_until(app, lambda c: c["desired"] == 4)
@@ -200,7 +216,7 @@ def test_retained_states_older_than_stale_after_are_stale_at_once(
     nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True, age_s=97))
     nodes.send("swarmgauge/node/pi-1/availability", b"online")
     nodes.send("swarmgauge/node/pi-2/state", node_payload("pi-2", 0.4))
-    nodes.send("swarmgauge/cluster/state", cluster_payload(9, 9, age_s=97))
+    nodes.send("swarmgauge/node/pi-1/cluster", cluster_payload(9, 9, age_s=97))
     app = start_gauge(broker, "--stale-after", "5")
     try:
         cluster = api_until(app, lambda c: len(c["nodes"]) == 2)

@@ -54,7 +54,7 @@ topics = st.one_of(
             "swarmgauge/node/pi-1/state",
             "swarmgauge/node/pi-2/state",
             "swarmgauge/node/pi-1/availability",
-            "swarmgauge/cluster/state",
+            "swarmgauge/node/pi-1/cluster",
             "swarmgauge/node/pi-1",
             "swarmgauge/node/a+b/state",
             "swarmgauge/whatever",
@@ -104,8 +104,8 @@ def test_deep_json_and_huge_counts_are_rejected_not_raised() -> None:
         ("swarmgauge/node/pi-1/state", b"[" * 60_000),
         ("swarmgauge/node/pi-1/state", b'{"a":' * 60_000),
         ("swarmgauge/node/pi-1/state", huge_running("pi-1")),
-        ("swarmgauge/cluster/state", huge_cluster()),
-        ("swarmgauge/cluster/state", b"[" * 60_000),
+        ("swarmgauge/node/pi-1/cluster", huge_cluster()),
+        ("swarmgauge/node/pi-1/cluster", b"[" * 60_000),
     ]:
         try:
             view.apply(topic, payload)
@@ -241,7 +241,7 @@ def test_swarms_word_on_a_down_node_outlives_the_totals() -> None:
     view = ClusterView("swarmgauge", stale_after_s=5, clock=lambda: now[0])
     view.apply("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True))
     view.apply("swarmgauge/node/pi-3/state", node_payload("pi-3", 0.9))
-    view.apply("swarmgauge/cluster/state", cluster_with([("pi-1", "ready"), ("pi-3", "down")]))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster_with([("pi-1", "ready"), ("pi-3", "down")]))
     first = view.snapshot()
     assert first["nodes"][1]["down"] and not first["nodes"][1]["counted"]
     assert first["totals_lost"] is False
@@ -262,5 +262,7 @@ def test_topic_names_with_a_line_end_and_big_clusters() -> None:
             continue
         raise AssertionError(topic)
     names = [(f"pi-{i}", "ready") for i in range(450)]  # over 64 KiB of cluster state
-    view.apply("swarmgauge/cluster/state", cluster_with(names, publisher="pi-0"))
+    view.apply("swarmgauge/node/pi-0/state", node_payload("pi-0", 0.1, leader=True))
+    view.apply("swarmgauge/node/pi-0/cluster", cluster_with(names, publisher="pi-0"))
+    assert view.snapshot()["desired"] == 450
     assert view.cluster is not None and view.cluster.desired == 450

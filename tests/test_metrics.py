@@ -92,7 +92,7 @@ def test_each_node_state_and_each_reason_is_a_series() -> None:
     assert got[("swarmgauge_mqtt_messages_accepted_total", ())] == 7
     rejected = {dict(labels)["reason"]: v for (name, labels), v in got.items()
                 if name == "swarmgauge_mqtt_messages_rejected_total"}  # fmt: skip
-    assert rejected["not_json"] == 2 and rejected["topic"] == 0 and len(rejected) == 9
+    assert rejected["not_json"] == 2 and rejected["topic"] == 0 and len(rejected) == 10
 
 
 def test_a_scrape_reads_nothing_but_the_snapshot_it_is_given() -> None:
@@ -173,7 +173,7 @@ def test_prometheus_scrapes_the_cluster_and_every_node(
             # a leader appears: its totals are scraped; it goes: they are gone again
             nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True))
             nodes.send("swarmgauge/node/pi-1/availability", b"online")
-            nodes.send("swarmgauge/cluster/state", cluster_payload(4, 3))
+            nodes.send("swarmgauge/node/pi-1/cluster", cluster_payload(4, 3))
             assert wait_until(
                 lambda: prom.query("swarmgauge_cluster_desired_tasks") == {(): 4}, 10
             ), prom.query("swarmgauge_cluster_totals_known")

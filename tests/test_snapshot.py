@@ -44,6 +44,7 @@ def test_worker_snapshot_has_every_contract_field() -> None:
         "interval_s": 5.0,
         "role": "worker",
         "leader": False,
+        "swarm_leader": None,
         "node_id": "n1x",
         "host": {
             "cpu_percent": 37.2,

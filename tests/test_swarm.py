@@ -133,6 +133,10 @@ def test_once_on_a_manager_prints_node_then_cluster(swarm: Dockerd) -> None:
     hostname = swarm.client.info()["Name"]
     assert node_state["node"] == resolve_node_name(None, SwarmReading(ok=True, hostname=hostname))
     assert (node_state["role"], node_state["leader"]) == ("manager", True)
+    # its word on who leads, which the gauge counts in its majority of managers
+    info = swarm.client.info()
+    leader_seen = {"id": info["Swarm"]["NodeID"], "hostname": hostname}
+    assert node_state["swarm_leader"] == leader_seen
     assert node_state["docker"] == {"ok": True, "error": None}
     assert node_state["strain"]["tasks"] == 0.5
     assert cluster_state["leader"] == node_state["node"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from agent.docker.readings import SwarmReading, cluster_view
+from agent.docker.readings import LeaderSeen, SwarmReading, cluster_view
 from agent.host import HostReading
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import node_strain
@@ -53,16 +53,22 @@ def state(
     sampled: float,
     *,
     leader: bool = False,
+    sees: str | None = None,
     tasks: int | None = 1,
     ok: bool = True,
     node_id: str | None = None,
 ) -> bytes:
-    """A node state as the agent makes it, sampled at `sampled` by the node's clock."""
+    """A node state as the agent makes it, sampled at `sampled` by the node's clock.
+    A leader, or a manager that `sees` a leader (a worker otherwise); a leader that
+    reads the Swarm names itself."""
+    if leader and ok and sees is None:
+        sees = name
     swarm = SwarmReading(
         ok=ok,
         error=None if ok else "no Swarm leader (an election, or quorum lost): deadline",
-        role="manager" if leader else "worker",
+        role="manager" if leader or sees else "worker",
         leader=leader,
+        sees_leader=LeaderSeen(f"id-{sees}", sees) if sees else None,
         node_id=node_id or f"id-{name}",
         tasks_by_service=None if tasks is None else ({"web": tasks} if tasks else {}),
     )
@@ -125,12 +131,12 @@ def test_a_leader_without_quorum_gives_no_totals_and_its_lost_managers_do_not_co
     view = view_with(clocks)
     for name in ("pi-1", "pi-2", "pi-3"):
         view.apply(f"swarmgauge/node/{name}/state", state(name, T0, leader=name == "pi-1"))
-    view.apply("swarmgauge/cluster/state", cluster(T0))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0))
     assert view.snapshot()["desired"] == 3
     clocks.tick(1)
     for name in ("pi-1", "pi-2", "pi-3"):  # pi-2 and pi-3 still talk: only Swarm lost them
         view.apply(f"swarmgauge/node/{name}/state", state(name, T0 + 1, leader=name == "pi-1"))
-    view.apply("swarmgauge/cluster/state", cluster(T0 + 1, unreachable=("2", "3")))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0 + 1, unreachable=("2", "3")))
     snap = view.snapshot()
     assert snap["desired"] is None and snap["running"] is None and snap["totals_lost"]
     assert snap["totals_unknown"].startswith("quorum lost: 2 of 3 managers unreachable")
@@ -139,29 +145,119 @@ def test_a_leader_without_quorum_gives_no_totals_and_its_lost_managers_do_not_co
     assert snap["services"] == []  # what a store without quorum says is not the Swarm's
 
 
-def test_in_a_split_the_leader_with_quorum_is_the_one_shown() -> None:
-    """For ~20 s two leaders speak: pi-1 cut off (no quorum), pi-2 elected by the
-    majority. Out of phase, the gauge must not flip between their pictures."""
+def test_in_a_split_the_leader_the_managers_name_is_the_one_shown() -> None:
+    """For ~20 s two leaders speak: pi-1 cut off (no quorum, still naming itself), pi-2
+    elected by the majority. The managers name pi-2: pi-1's word is not taken, nor does
+    the page flip between the two twice an interval."""
     clocks = Clocks()
     view = view_with(clocks)
-    for name in ("pi-1", "pi-2", "pi-3"):
-        view.apply(f"swarmgauge/node/{name}/state", state(name, T0, leader=True))
     for i in range(4):
         t = T0 + i
-        view.apply("swarmgauge/cluster/state", cluster(t, publisher="pi-2", unreachable=("1",)))
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", t, leader=True))
+        view.apply("swarmgauge/node/pi-2/state", state("pi-2", t, leader=True))
+        view.apply("swarmgauge/node/pi-3/state", state("pi-3", t, sees="pi-2"))
+        view.apply("swarmgauge/node/pi-2/cluster", cluster(t, publisher="pi-2", unreachable=("1",)))
         assert view.snapshot()["desired"] == 3
         clocks.tick(0.5)
         with pytest.raises(Rejected) as why:
-            view.apply("swarmgauge/cluster/state", cluster(t + 0.5, unreachable=("2", "3")))
-        assert why.value.reason == "no_quorum"
+            view.apply("swarmgauge/node/pi-1/cluster", cluster(t + 0.5, unreachable=("2", "3")))
+        assert why.value.reason == "not_leader"
         assert view.snapshot()["desired"] == 3 and not row(view, "pi-2")["down"]
         clocks.tick(0.5)
-        for name in ("pi-1", "pi-2", "pi-3"):
-            view.apply(f"swarmgauge/node/{name}/state", state(name, t + 1, leader=True))
-    clocks.tick(6)  # pi-2's word is stale now: the only word left is pi-1's, without quorum
+    clocks.tick(6)  # pi-2 and pi-3 are silent now: pi-1 is the only manager that reports
     view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 10, leader=True))
-    view.apply("swarmgauge/cluster/state", cluster(T0 + 10, unreachable=("2", "3")))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0 + 10, unreachable=("2", "3")))
     assert view.snapshot()["totals_unknown"].startswith("quorum lost")
+
+
+# --- the cluster state only from the leader the managers name ---------------------------
+
+
+def test_a_workers_cluster_state_is_rejected() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0))  # a worker, as it says
+    with pytest.raises(Rejected) as why:
+        view.apply("swarmgauge/node/pi-3/cluster", cluster(T0, publisher="pi-3"))
+    assert why.value.reason == "not_leader" and "worker" in str(why.value)
+    with pytest.raises(Rejected) as why:  # nor can it name another publisher in the payload
+        view.apply("swarmgauge/node/pi-3/cluster", cluster(T0, publisher="pi-1"))
+    assert "publisher differs" in str(why.value)
+    with pytest.raises(Rejected) as why:  # the old shared topic is no topic of the gauge's
+        view.apply("swarmgauge/cluster/state", cluster(T0))
+    assert why.value.reason == "topic"
+    assert view.snapshot()["desired"] is None
+
+
+def test_a_lone_claimant_is_rejected_where_the_managers_name_another() -> None:
+    """pi-3 says it is a manager and leads; the other two managers name pi-1."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    view.apply("swarmgauge/node/pi-2/state", state("pi-2", T0, sees="pi-1"))
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0, leader=True))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0))
+    with pytest.raises(Rejected) as why:
+        view.apply("swarmgauge/node/pi-3/cluster", cluster(T0 + 1, publisher="pi-3"))
+    assert why.value.reason == "not_leader" and "name pi-1" in str(why.value)
+    assert view.snapshot()["desired"] == 3 and view.cluster and view.cluster.publisher == "pi-1"
+
+
+def test_a_claimant_against_a_lone_manager_gives_unknown_never_its_word() -> None:
+    """One real manager (pi-1) and pi-3 claiming to be one too: no majority, so no
+    totals, until the Swarm's own word (pi-1's, once trusted) shows pi-3 a worker."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0, leader=True))
+    view.apply("swarmgauge/node/pi-3/cluster", cluster(T0, publisher="pi-3"))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0))
+    snap = view.snapshot()
+    assert snap["desired"] is None
+    assert snap["totals_unknown"].startswith("no leader named by a majority of the 2 managers")
+    # pi-1 alone for a moment (pi-3 away): its word is taken, and it says pi-3 is a worker
+    clocks.tick(5)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 5, leader=True))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster_with_worker(T0 + 5, "pi-3"))
+    assert view.snapshot()["desired"] == 3
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0 + 5.5, leader=True))
+    with pytest.raises(Rejected):
+        view.apply("swarmgauge/node/pi-3/cluster", cluster(T0 + 5.5, publisher="pi-3"))
+    assert view.snapshot()["desired"] == 3  # pi-3's claim to be a manager is not counted
+
+
+def cluster_with_worker(sampled: float, worker: str) -> bytes:
+    """pi-1 leads; `worker` is a worker in the Swarm's word."""
+    nodes = [node("1", leader=True, role="manager"), node(worker[-1], role="worker")]
+    reading = cluster_view(
+        nodes,
+        [service("w", {"Replicated": {"Replicas": 3}}, {"DesiredTasks": 3, "RunningTasks": 3})],
+        [task("w", "1") for _ in range(3)],
+    )
+    snap = cluster_snapshot(now=at(sampled), cluster=reading, capacity=8, publisher="pi-1")
+    validate("cluster", snap)
+    return json.dumps(snap).encode()
+
+
+def test_a_live_cluster_state_dated_ahead_of_its_publishers_clock_is_rejected() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    with pytest.raises(Rejected) as why:
+        view.apply("swarmgauge/node/pi-1/cluster", cluster(T0 + 30))
+    assert why.value.reason == "future"
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0 + 1))  # within the skew: taken
+    assert view.snapshot()["desired"] == 3
+
+
+def test_a_cleared_cluster_topic_is_forgotten() -> None:
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0), retained=True)
+    view.apply("swarmgauge/node/pi-1/cluster", b"")
+    assert view.clusters == {} and view.snapshot()["desired"] is None
 
 
 # --- newest sample wins ----------------------------------------------------------------
@@ -197,23 +293,26 @@ def test_a_backlog_replayed_as_live_is_aged_by_its_sample_time() -> None:
     assert row(view, "pi-1")["clock_offset_s"] == -7.0
 
 
-def test_a_cluster_state_never_replaces_a_newer_one_from_any_publisher() -> None:
+def test_an_old_leaders_backlog_is_not_taken_nor_a_replay_of_the_leaders_own() -> None:
     clocks = Clocks()
     view = view_with(clocks)
     # pi-1's clock is right; pi-2's is 60 s behind: their clocks are learned live
     view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
-    view.apply("swarmgauge/node/pi-2/state", state("pi-2", T0 - 60))
+    view.apply("swarmgauge/node/pi-2/state", state("pi-2", T0 - 60, sees="pi-1"))
     clocks.tick(12)
-    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 12))  # cut off, no longer leads
+    # pi-1 was cut off and no longer leads; pi-2 was elected
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 12, sees="pi-2"))
     view.apply("swarmgauge/node/pi-2/state", state("pi-2", T0 + 12 - 60, leader=True))
-    new = cluster(T0 + 12 - 60, publisher="pi-2")
-    view.apply("swarmgauge/cluster/state", new)
+    view.apply("swarmgauge/node/pi-2/cluster", cluster(T0 + 12 - 60, publisher="pi-2"))
     # the old leader's backlog: cluster states sampled before pi-2 was elected
     with pytest.raises(Rejected) as why:
-        view.apply("swarmgauge/cluster/state", cluster(T0 + 2, publisher="pi-1"))
+        view.apply("swarmgauge/node/pi-1/cluster", cluster(T0 + 2, publisher="pi-1"))
+    assert why.value.reason == "not_leader"
+    with pytest.raises(Rejected) as why:  # the leader's own, replayed
+        view.apply("swarmgauge/node/pi-2/cluster", cluster(T0 + 11 - 60, publisher="pi-2"))
     assert why.value.reason == "old"
-    assert view.cluster is not None and view.cluster.publisher == "pi-2"
     assert view.snapshot()["desired"] == 3
+    assert view.cluster is not None and view.cluster.publisher == "pi-2"
 
 
 def test_a_retained_state_dated_in_the_future_is_stale_until_a_live_one() -> None:
@@ -247,7 +346,7 @@ def test_a_leaders_cluster_state_dated_in_the_future_gives_no_totals() -> None:
     clocks = Clocks()
     view = view_with(clocks)
     view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 600, leader=True), retained=True)
-    view.apply("swarmgauge/cluster/state", cluster(T0 + 600), retained=True)
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0 + 600), retained=True)
     snap = view.snapshot()
     assert snap["desired"] is None and "future" in snap["totals_unknown"]
 
@@ -305,7 +404,7 @@ def test_totals_are_unknown_once_their_publisher_cannot_read_the_swarm() -> None
     clocks = Clocks()
     view = view_with(clocks)
     view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
-    view.apply("swarmgauge/cluster/state", cluster(T0))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0))
     assert view.snapshot()["running"] == 3
     clocks.tick(1)
     # the store hangs (a disruptive election): the leader's agent says so at once
@@ -320,7 +419,7 @@ def test_a_silent_leader_is_doubted_after_three_of_its_intervals() -> None:
     clocks = Clocks()
     view = view_with(clocks, stale_after_s=15)
     view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))  # interval 1 s
-    view.apply("swarmgauge/cluster/state", cluster(T0))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0))
     clocks.tick(3.9)
     assert view.snapshot()["running"] == 3
     clocks.tick(0.2)
@@ -346,7 +445,7 @@ def test_a_service_that_cannot_be_placed_says_why() -> None:
     clocks = Clocks()
     view = view_with(clocks)
     view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
-    view.apply("swarmgauge/cluster/state", cluster(T0, tasks=tasks))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0, tasks=tasks))
     assert view.snapshot()["services"] == [
         {"name": "svc-w", "mode": "replicated", "desired": 3, "running": 1, "why": svc["why"]}
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Role = Literal["manager", "worker", "none"]
 
@@ -65,6 +65,22 @@ class ClusterReading:
         return None
 
 
+class LeaderSeen(NamedTuple):
+    """The leader as a manager sees it in /nodes: its Swarm node ID and host name."""
+
+    id: str
+    hostname: str
+
+
+def leader_in(nodes: list[dict[str, Any]]) -> LeaderSeen | None:
+    """The node /nodes marks as leader, if any."""
+    for n in nodes:
+        if (n.get("ManagerStatus") or {}).get("Leader") is True and isinstance(n.get("ID"), str):
+            hostname = (n.get("Description") or {}).get("Hostname")
+            return LeaderSeen(n["ID"], hostname if isinstance(hostname, str) else n["ID"])
+    return None
+
+
 @dataclass(frozen=True)
 class SwarmReading:
     """One reading of Docker. ok=False means error says why, in one line.
@@ -78,6 +94,9 @@ class SwarmReading:
     hostname: str | None = None
     tasks_by_service: Mapping[str, int] | None = field(default_factory=dict)
     cluster: ClusterReading | None = None
+    # a manager's word on who leads (the gauge trusts the cluster state of the node a
+    # majority of managers name); None on workers, and where /nodes did not answer
+    sees_leader: LeaderSeen | None = None
 
     @property
     def tasks_running(self) -> int | None:

@@ -21,6 +21,7 @@ from agent.docker.readings import (
     Role,
     SwarmReading,
     cluster_view,
+    leader_in,
     local_tasks,
 )
 
@@ -227,7 +228,7 @@ class SwarmSampler:
             if info.role != "manager" or (me.get("Spec") or {}).get("Role") == "worker":
                 self._info = None  # promoted, or being demoted: /info again next sample
             leader = bool((me.get("ManagerStatus") or {}).get("Leader", False))
-            manager = replace(info, role="manager", leader=leader)
+            manager = replace(info, role="manager", leader=leader, sees_leader=leader_in(nodes))
             if not (leader or self._cluster_mode == "any"):
                 return self._read_local(api, manager)
             services, tasks = read_services_and_tasks(api)

@@ -29,7 +29,9 @@ class Topics:
 
     @property
     def cluster(self) -> str:
-        return f"{self.prefix}/cluster/state"
+        """The cluster state while this node leads: under the node's own topics, so the
+        broker's ACL proves who published it (a shared topic would take anyone's word)."""
+        return f"{self.prefix}/node/{self.node}/cluster"
 
 
 @dataclass(frozen=True)
