@@ -471,12 +471,13 @@ class ClusterView:
         """The node a majority of the reporting managers name leader in their own fresh
         states, or None and why not. A node the Swarm's last word calls a worker is no
         manager, whatever its own state claims; a manager that cannot tell (an election,
-        quorum lost) reports and names no one."""
+        quorum lost) reports and names no one; one whose dockerd does not answer at all
+        (its tasks unknown) is no working manager now, and does not report."""
         word = self.cluster if self._word_is_recent(now) else None
         reporting = 0
         votes: Counter[str] = Counter()
         for name, entry in self.nodes.items():
-            if entry.role != "manager" or self._stale(entry, now):
+            if entry.role != "manager" or entry.tasks_running is None or self._stale(entry, now):
                 continue
             said = word.nodes.get(name) if word is not None else None
             if said is not None and said.role != "manager":
@@ -565,7 +566,7 @@ class ClusterView:
         # none trusted yet: what is wrong with the newest one held says most
         c = self.cluster or (next(reversed(self.clusters.values())) if self.clusters else None)
         if c is None:
-            why = untrusted or "no cluster state from a Swarm leader's agent yet"
+            why = "no cluster state from a Swarm leader's agent yet"
             return "; ".join([why, *self._manager_troubles()])
         # what is wrong with the last one trusted says most; else why it is not trusted now
         age = self._age(c, now)

@@ -54,6 +54,7 @@ def state(
     *,
     leader: bool = False,
     sees: str | None = None,
+    manager: bool = False,
     tasks: int | None = 1,
     ok: bool = True,
     node_id: str | None = None,
@@ -66,7 +67,7 @@ def state(
     swarm = SwarmReading(
         ok=ok,
         error=None if ok else "no Swarm leader (an election, or quorum lost): deadline",
-        role="manager" if leader or sees else "worker",
+        role="manager" if leader or sees or manager else "worker",
         leader=leader,
         sees_leader=LeaderSeen(f"id-{sees}", sees) if sees else None,
         node_id=node_id or f"id-{name}",
@@ -238,6 +239,22 @@ def cluster_with_worker(sampled: float, worker: str) -> bytes:
     snap = cluster_snapshot(now=at(sampled), cluster=reading, capacity=8, publisher="pi-1")
     validate("cluster", snap)
     return json.dumps(snap).encode()
+
+
+def test_managers_whose_dockerd_is_down_do_not_report_so_the_leader_says_quorum_lost() -> None:
+    """Two of three managers' dockerd stopped: their agents still publish, naming no
+    one (their tasks unknown). The leader alone reports; its word is taken: quorum lost,
+    and the two it cannot reach are not counted."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
+    for name in ("pi-2", "pi-3"):
+        view.apply(f"swarmgauge/node/{name}/state", state(name, T0, manager=True, tasks=None,
+                                                            ok=False))  # fmt: skip
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0, unreachable=("2", "3")))
+    snap = view.snapshot()
+    assert snap["desired"] is None and snap["totals_unknown"].startswith("quorum lost")
+    assert [n["counted"] for n in snap["nodes"]] == [True, False, False]
 
 
 def test_a_live_cluster_state_dated_ahead_of_its_publishers_clock_is_rejected() -> None:
