@@ -301,7 +301,10 @@ def wrong_reasons(
         return reasons
     # (an engine too slow to tell its containers within TRUTH_TIMEOUT_S, on this busy
     # host, leaves the truth a lower bound only: not a ceiling then)
-    if running is not None and running > t.running and t.complete:
+    # (and once the truth has held for LAG_S: Swarm flaps a lossy node down and up
+    # within a second, faster than a leader's next sample can say)
+    ceiling = held(history, m, lambda h: h.truth.running)
+    if running is not None and running > t.running and t.complete and ceiling:
         reasons.append(f"running {running} > truly running {t.running}")
     # A false alarm is one the task totals make: the three nodes here share one host,
     # whose CPU may truly be busy, so the nodes' own strain is left out of it.
