@@ -80,7 +80,21 @@ TRICKY_TARGETS = [
     f"/v1.41/events?{filters(type=['container', 'exec'])}",
     "/v1.41/tasks?filters=%5B%5D",
     "/v1.41/tasks?filters=" + "%5B" * 600,
-]
+    # where the agent sends filters they are required, exactly its names, true values
+    "/v1.41/events",  # every event on the engine: exec_start with its command line
+    "/v1.41/tasks",
+    "/v1.41/containers/json",
+    "/v1.41/events?" + urlencode({"filters": json.dumps(
+        {"type": {"container": True}, "event": {"start": True, "": False}, "label": {TASK: True}}
+    )}),  # Moby counts the key "" whatever its value: every event
+    "/v1.41/events?" + urlencode({"filters": json.dumps(
+        {"type": {"container": True}, "event": {"start": True, "die": False}, "label": {TASK: True}}
+    )}),
+    f"/v1.41/events?{filters(type=['container'], event=['start', 'die'])}",  # no label
+    f"/v1.41/events?{filters(type=['container'], event=[], label=[TASK])}",  # no event: all
+    f"/v1.41/containers/json?{filters(label=[TASK])}",  # stopped ones too
+    f"/v1.41/tasks?{filters(desired_state=['running'], name=['x'])}",
+]  # fmt: skip
 SMUGGLED = [
     # a GET with a body that is another request
     b"GET /_ping HTTP/1.1\r\nHost: d\r\nContent-Length: 31\r\n\r\n"
@@ -245,6 +259,32 @@ def test_events_stream_and_end_when_the_client_leaves(
         assert got.startswith(b"HTTP/1.1 200")
         assert upstream.open_streams == 1
     assert wait_until(lambda: upstream.open_streams == 0, 5)  # upstream closed, no leak
+
+
+def test_events_streams_are_capped_and_end_when_their_time_is_up(
+    upstream: RecordingUpstream,
+) -> None:
+    """32 streams once held every slot with no time limit, and the agent got 503."""
+    with SocketProxy(f"127.0.0.1:{free_port()}", str(upstream.path), max_event_streams=2,
+                     events_lifetime_s=1.5) as proxy:  # fmt: skip
+        streams = [socket.create_connection(proxy.address, timeout=5) for _ in range(3)]
+        try:
+            for s in streams[:2]:
+                s.sendall(get(f"/v1.41/events?{EVENTS}"))
+                assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            streams[2].sendall(get(f"/v1.41/events?{EVENTS}"))
+            assert streams[2].recv(4096).startswith(b"HTTP/1.1 503")
+            assert exchange(proxy, get("/v1.41/info")).startswith(b"HTTP/1.1 200")  # others pass
+            started = time.monotonic()
+            while streams[0].recv(4096):  # streaming, until its time is up
+                assert time.monotonic() - started < 10
+            assert wait_until(lambda: upstream.open_streams == 0, 5)
+            with socket.create_connection(proxy.address, timeout=5) as again:
+                again.sendall(get(f"/v1.41/events?{EVENTS}"))
+                assert again.recv(4096).startswith(b"HTTP/1.1 200")  # the slots are free again
+        finally:
+            for s in streams:
+                s.close()
 
 
 def test_a_client_that_half_closes_still_gets_its_answer(

@@ -4,27 +4,39 @@
 
 LISTEN is a unix socket path (/run/swarmgauge/docker.sock) or HOST:PORT; UPSTREAM
 is Docker's socket (default /var/run/docker.sock). The Swarm stack runs it on every
-node beside the agent, sharing a node-local volume, so a compromised agent container
-can read only what the agent reads: node, service and task lists (service specs,
-environment included: keep secrets in Docker secrets), its own task containers'
-labels, and their start/die events (see workshop/stack.yml).
+node beside the agent, sharing a node-local volume (see workshop/stack.yml).
+
+What a compromised agent container can read through it, and no more: the engine's
+version and /info (host name, kernel, OS, CPU and memory, the Swarm's node and
+cluster IDs, the managers' addresses); on a manager, the node list (host names,
+addresses, labels, engine versions), every service's spec (image, command,
+environment, labels, published ports: keep secrets in Docker secrets, which are
+never shown) and the running tasks; its own engine's running Swarm-task containers
+(names, images, labels, ports, mounts); and their start and die events, live only.
+Nothing it can write, start, stop, exec, attach or copy; no logs, no other container,
+no secrets, configs or join tokens.
 
 GET alone is no policy: archives, exports, logs and a manager's join tokens are GETs.
 What passes (the ALLOWED table): GET or HEAD of /_ping, /version, /info, /nodes,
 /services, /tasks, /containers/json and /events, with or without a /vX.Y prefix, with
-only the query parameters the agent sends. Everything else gets 403 and the
-connection is closed: other methods and paths, a body (Content-Length other than 0,
-Transfer-Encoding), Upgrade or Expect, bare LF line ends, NUL, folded headers,
-absolute-form targets, `%` or dot segments in the path, a head over 8 KiB, and any
-byte after the head (no pipelining).
+only the query parameters the agent sends. Where it sends `filters` they are required,
+with exactly its filter names, its values alone, and `true` for each value given as an
+object: Moby counts an object's keys whatever their value (filters/parse.go), so
+`{"event": {"start": true, "": false}}` would be every event, exec commands included.
+Everything else gets 403 and the connection is closed: other methods and paths, a
+body (Content-Length other than 0, Transfer-Encoding), Upgrade or Expect, bare LF line
+ends, NUL, folded headers, absolute-form targets, `%` or dot segments in the path, a
+head over 8 KiB, and any byte after the head (no pipelining).
 
 Nothing the client sent is ever copied upstream: the head is parsed by h11 (a
 strict HTTP/1.1 parser), checked, and a new request is built from the parsed fields
 and sent on a fresh upstream connection with `Connection: close`; its answer is
 relayed back and both connections end. Bounded: at most MAX_CONNECTIONS at once (more
-are refused with 503), HEAD_TIMEOUT_S to send a head, ANSWER_TIMEOUT_S of upstream
-silence (except /events, which streams until either side leaves), and a short record
-of recent requests for tests, never a growing history.
+are refused with 503), at most MAX_EVENT_STREAMS of them /events streams (the agent
+needs one), HEAD_TIMEOUT_S to send a head, ANSWER_TIMEOUT_S of upstream silence
+(except /events, which streams until either side leaves or EVENTS_LIFETIME_S ends
+it: the agent opens it again), and a short record of recent requests for tests,
+never a growing history.
 """
 
 from __future__ import annotations
@@ -53,6 +65,8 @@ DOCKER_SOCKET = "/var/run/docker.sock"
 
 MAX_HEAD = 8 * 1024
 MAX_CONNECTIONS = 32
+MAX_EVENT_STREAMS = 4  # the agent holds one; a restarted agent's overlaps a moment
+EVENTS_LIFETIME_S = 3600.0
 HEAD_TIMEOUT_S = 10.0
 ANSWER_TIMEOUT_S = 60.0
 CHUNK = 64 * 1024
@@ -72,6 +86,8 @@ ALLOWED: Mapping[str, Mapping[str, object]] = {
         "filters": {"type": {"container"}, "event": {"start", "die"}, "label": {TASK_LABEL}}
     },
 }
+# without its filters a list is every task, every container, every event: required
+REQUIRED = {path: {"filters"} for path, params in ALLOWED.items() if "filters" in params}
 _PATH = re.compile(r"(?:/v[0-9]{1,2}\.[0-9]{1,3})?(/[A-Za-z_]+(?:/json)?)")
 _PARAM = re.compile(r"([a-z]+)=([A-Za-z0-9._~+-]|%[0-9A-Fa-f]{2})*")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
@@ -132,11 +148,15 @@ def check_target(target: str) -> str:
             check_filters(value, allowed[name])  # type: ignore[arg-type]
         elif value not in allowed[name]:  # type: ignore[operator]
             raise Refused(f"{name}={value[:20]!r} on {match.group(1)}")
+    if missing := REQUIRED.get(match.group(1), set()) - seen:
+        raise Refused(f"{match.group(1)} without {', '.join(sorted(missing))}")
     return match.group(1)
 
 
 def check_filters(text: str, allowed: Mapping[str, set[str]]) -> None:
-    """Docker's filters JSON: {"name": [values]} or {"name": {value: true}}, allowed only."""
+    """Docker's filters JSON, {"name": [values]} or {"name": {value: true}}: exactly the
+    allowed names, each with allowed values only (at least one), every object value
+    `true` (Moby takes an object's keys whatever their values)."""
     if len(text) > 1024:
         raise Refused("filters over 1 KiB")
     try:
@@ -145,12 +165,19 @@ def check_filters(text: str, allowed: Mapping[str, set[str]]) -> None:
         raise Refused("filters not JSON") from None
     if not isinstance(filters, dict):
         raise Refused("filters not an object")
+    if set(filters) != set(allowed):
+        names = ", ".join(sorted(str(n)[:20] for n in set(filters) ^ set(allowed)))
+        raise Refused(f"filters not exactly the agent's (differ in {names})")
     for name, values in filters.items():
-        if name not in allowed:
-            raise Refused(f"filter {str(name)[:20]!r}")
         if isinstance(values, dict):
-            values = [k for k, v in values.items() if v is True]
-        if not isinstance(values, list) or not all(v in allowed[name] for v in values):
+            if not all(v is True for v in values.values()):
+                raise Refused(f"filter {name} with a value other than true")
+            values = list(values)
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v in allowed[name] for v in values)
+        ):
             raise Refused(f"filter {name}={str(values)[:40]}")
 
 
@@ -177,9 +204,13 @@ class SocketProxy:
         upstream: str = DOCKER_SOCKET,
         max_connections: int = MAX_CONNECTIONS,
         head_timeout_s: float = HEAD_TIMEOUT_S,
+        max_event_streams: int = MAX_EVENT_STREAMS,
+        events_lifetime_s: float = EVENTS_LIFETIME_S,
     ) -> None:
         self.upstream = upstream
         self.head_timeout_s = head_timeout_s
+        self.events_lifetime_s = events_lifetime_s
+        self._event_slots = threading.BoundedSemaphore(max_event_streams)
         self.recent: deque[str] = deque(maxlen=256)  # "GET /v1.41/info" or "refused: why"
         self.counts = {"allowed": 0, "refused": 0, "busy": 0}
         self._lock = threading.Lock()
@@ -261,13 +292,24 @@ class SocketProxy:
             except OSError:
                 client.close()
                 return
-            self._count("allowed", f"{method.decode()} {target.decode()}")
-            self._relay(client, upstream_request(method, target), streaming=path == "/events")
+            if path != "/events":
+                self._count("allowed", f"{method.decode()} {target.decode()}")
+                self._relay(client, upstream_request(method, target))
+            elif not self._event_slots.acquire(blocking=False):
+                self._count("busy", f"busy: {method.decode()} {target.decode()}")
+                _send_and_close(client, BUSY)
+            else:
+                try:
+                    self._count("allowed", f"{method.decode()} {target.decode()}")
+                    self._relay(client, upstream_request(method, target), self.events_lifetime_s)
+                finally:
+                    self._event_slots.release()
         finally:
             self._slots.release()
 
-    def _relay(self, client: socket.socket, request: bytes, streaming: bool) -> None:
-        """Send the rebuilt request on a new upstream connection; relay its answer."""
+    def _relay(self, client: socket.socket, request: bytes, stream_s: float | None = None) -> None:
+        """Send the rebuilt request on a new upstream connection; relay its answer: until
+        ANSWER_TIMEOUT_S of upstream silence, or for a stream until stream_s have passed."""
         upstream = socket.socket(socket.AF_UNIX)
         try:
             upstream.settimeout(HEAD_TIMEOUT_S)
@@ -278,14 +320,16 @@ class SocketProxy:
             _send_and_close(client, BAD_GATEWAY)
             return
         client.settimeout(ANSWER_TIMEOUT_S)  # for sendall: a client that stops reading
+        ends = None if stream_s is None else time.monotonic() + stream_s
         with selectors.DefaultSelector() as sel:
             sel.register(upstream, selectors.EVENT_READ)
             sel.register(client, selectors.EVENT_READ)
             try:
                 while True:
-                    ready = sel.select(None if streaming else ANSWER_TIMEOUT_S)
+                    wait = ANSWER_TIMEOUT_S if ends is None else ends - time.monotonic()
+                    ready = sel.select(wait) if wait > 0 else []
                     if not ready:
-                        break  # upstream silent too long
+                        break  # upstream silent too long, or the stream's time is up
                     if any(key.fileobj is client for key, _ in ready):
                         if client.recv(1, socket.MSG_PEEK):
                             break  # it sent more: nothing more is read, we are done
