@@ -1,40 +1,57 @@
 """The web view: a live page (dial + a row of 8 LEDs per node) pushed by server-sent
 events, /api/cluster as JSON, and /metrics for Prometheus (made by gauge/metrics.py).
 The page needs no build step and no CDN, so it works on a workshop network without
-internet."""
+internet.
+
+One asyncio loop, in a thread of its own, serves every connection: an idle or slow
+client costs a few KiB, not a thread. One laptop on the room's Wi-Fi cannot blank the
+page for the others: each client address may hold at most MAX_PER_ADDRESS connections
+and MAX_SSE_PER_ADDRESS live pages (more are answered 503 and closed), everyone
+together MAX_CONNECTIONS and MAX_SSE_CLIENTS; a request head must arrive whole within
+REQUEST_TIMEOUT_S (a trickle too), and a reader that stops reading is dropped after
+SEND_TIMEOUT_S. Requests are parsed by h11; one request per connection.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import logging
 import re
-import sys
+import resource
+import socket
 import threading
+from collections import Counter
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import Any
+
+import h11
 
 log = logging.getLogger("gauge.web")
 KEEPALIVE_S = 15.0
 REQUEST_TIMEOUT_S = 10.0
-MAX_CONNECTIONS = 64
-MAX_SSE_CLIENTS = 32
+SEND_TIMEOUT_S = 10.0
+MAX_HEAD = 8 * 1024
+MAX_CONNECTIONS = 1000
+MAX_PER_ADDRESS = 16
+MAX_SSE_CLIENTS = 500
+MAX_SSE_PER_ADDRESS = 4  # a projector's page and a few tabs; each phone has its own address
 # Prometheus' text format 0.0.4, which every Prometheus 2.x reads
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Latest:
-    """The newest snapshot; SSE clients wait here for the next one.
+    """The newest snapshot; live pages are told when there is a newer one.
 
     It is turned into JSON only when someone asks (a page open, an API call): with
     1,000 nodes that is most of a refresh's cost, and nobody may be looking.
     """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self.version = 0
         self._snapshot: dict[str, Any] = {
             "strain": None,
@@ -45,35 +62,38 @@ class Latest:
         }
         self._body: bytes | None = None
         self.closed = False
+        self._listeners: list[Callable[[], None]] = []
 
     @property
     def snapshot(self) -> dict[str, Any]:
         """The newest snapshot (never changed once published)."""
-        with self._cond:
+        with self._lock:
             return self._snapshot
 
     def publish(self, snapshot: dict[str, Any]) -> None:
-        with self._cond:
+        with self._lock:
             self._snapshot, self._body = snapshot, None
             self.version += 1
-            self._cond.notify_all()
+        self._tell()
 
     @property
     def body(self) -> bytes:
-        with self._cond:
+        with self._lock:
             if self._body is None:
                 self._body = json.dumps(self._snapshot, separators=(",", ":")).encode()
             return self._body
 
-    def wait_newer(self, version: int, timeout_s: float) -> int:
-        with self._cond:
-            self._cond.wait_for(lambda: self.version != version or self.closed, timeout_s)
-            return self.version
+    def listen(self, changed: Callable[[], None]) -> None:
+        """changed() is called (from the publishing thread) on every publish and close."""
+        self._listeners.append(changed)
 
     def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
+        self.closed = True
+        self._tell()
+
+    def _tell(self) -> None:
+        for changed in self._listeners:
+            changed()
 
 
 def content_security_policy(page: bytes) -> str:
@@ -92,120 +112,6 @@ def content_security_policy(page: bytes) -> str:
     )
 
 
-def _handler(
-    latest: Latest,
-    page: bytes,
-    sse: threading.BoundedSemaphore,
-    metrics: Callable[[], bytes] | None,
-) -> type[BaseHTTPRequestHandler]:
-    csp = content_security_policy(page)
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "swarmgauge"
-        timeout = REQUEST_TIMEOUT_S  # a half-sent request, or a reader that stalls
-
-        def version_string(self) -> str:
-            return self.server_version  # no Python version for whoever asks
-
-        def log_message(self, fmt: str, *args: Any) -> None:
-            log.debug("%s %s", self.address_string(), fmt % args)
-
-        def end_headers(self) -> None:
-            self.send_header("X-Content-Type-Options", "nosniff")
-            self.send_header("X-Frame-Options", "DENY")
-            self.send_header("Content-Security-Policy", csp)
-            self.send_header("Referrer-Policy", "no-referrer")
-            super().end_headers()
-
-        def _send(self, status: int, ctype: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            hosts = self.server.hosts  # type: ignore[attr-defined]
-            if hosts is not None and self.headers.get("Host", "").lower() not in hosts:
-                # bound to loopback: a page of another name is DNS rebinding, not a user
-                self._send(421, "text/plain", b"unknown host\n")
-                return
-            path = self.path.split("?")[0]
-            if path == "/":
-                self._send(200, "text/html; charset=utf-8", page)
-            elif path == "/api/cluster":
-                self._send(200, "application/json", latest.body)
-            elif path == "/metrics" and metrics is not None:
-                self._send(200, METRICS_CONTENT_TYPE, metrics())
-            elif path == "/events":
-                if not sse.acquire(blocking=False):
-                    self._send(503, "text/plain", b"too many live pages\n")
-                    return
-                try:
-                    self._events()
-                finally:
-                    sse.release()
-            else:
-                self._send(404, "text/plain", b"not found\n")
-
-        def _events(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            version = latest.version
-            self.wfile.write(b"retry: 2000\ndata: " + latest.body + b"\n\n")
-            self.wfile.flush()
-            while not latest.closed:
-                newer = latest.wait_newer(version, KEEPALIVE_S)
-                if latest.closed:
-                    break
-                if newer == version:
-                    self.wfile.write(b": keepalive\n\n")
-                else:
-                    version = newer
-                    self.wfile.write(b"data: " + latest.body + b"\n\n")
-                self.wfile.flush()
-
-    return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    """A thread per connection, at most MAX_CONNECTIONS at once (more are closed at
-    once), and a client that goes away is one debug line, not a traceback."""
-
-    daemon_threads = True
-    request_queue_size = 64
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__(address, handler)
-        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        self.hosts: frozenset[str] | None = None  # Host names accepted; None: any
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
-            self.shutdown_request(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self.slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        log.debug("web: %s: %s", client_address, type(exc).__name__)
-        if not isinstance(exc, OSError):  # a bug, not a client that left: one line
-            log.warning("web: %s while serving %s", type(exc).__name__, client_address[0])
-
-
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -217,30 +123,249 @@ def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
     return frozenset({*names, *(f"{n}:{port}" for n in names)})
 
 
+def _more_files(wanted: int) -> None:
+    """Raise the soft limit on open files towards `wanted` (a Pi's default is 1024)."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            top = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, top), hard))
+    except (OSError, ValueError):
+        pass  # the bounds below hold anyway; only fewer connections fit
+
+
+class Refusal(Exception):
+    """An answer of an error status; str() is its one-line body."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+
+
 class WebView:
-    """metrics: makes the text /metrics serves; None: /metrics is not found."""
+    """Binds at once (an OSError if the port cannot be had); start() serves it.
+
+    metrics: makes the text /metrics serves; None: /metrics is not found.
+    """
 
     def __init__(
         self, host: str, port: int, latest: Latest, metrics: Callable[[], bytes] | None = None
     ) -> None:
-        page = files("gauge").joinpath("page.html").read_bytes()
+        self.page = files("gauge").joinpath("page.html").read_bytes()
+        self.csp = content_security_policy(self.page)
         self.latest = latest
-        sse = threading.BoundedSemaphore(MAX_SSE_CLIENTS)
-        self.server = _Server((host, port), _handler(latest, page, sse, metrics))
+        self.metrics = metrics
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.create_server((host, port), family=family, backlog=256)
+        self.sock.setblocking(False)
+        self.address = self.sock.getsockname()[:2]
         # the Host names it answers to need the port it got (port 0: any free one)
-        self.server.hosts = allowed_hosts(host, self.server.server_address[1])
-        self.thread = threading.Thread(target=self.server.serve_forever, name="web", daemon=True)
+        self.hosts = allowed_hosts(host, self.address[1])
+        _more_files(MAX_CONNECTIONS + 64)
+        self.by_address: Counter[str] = Counter()  # open connections per client address
+        self.sse_by_address: Counter[str] = Counter()
+        self._loop = asyncio.new_event_loop()
+        self._changed: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="web", daemon=True)
+        latest.listen(self._tell)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        host, port = self.address
+        return f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
 
     def start(self) -> None:
-        self.thread.start()
+        self._thread.start()
         log.info("web view on %s", self.url)
 
     def close(self) -> None:
         self.latest.close()
-        self.server.shutdown()
-        self.server.server_close()
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stopping)
+            self._thread.join(timeout=5)
+        else:
+            self.sock.close()
+
+    # --- the loop's thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        self._changed, self._stop = asyncio.Event(), asyncio.Event()
+        server = await asyncio.start_server(self._connection, sock=self.sock, limit=MAX_HEAD)
+        try:
+            await self._stop.wait()
+        finally:
+            server.close()
+            clients = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in clients:
+                task.cancel()
+            await asyncio.gather(*clients, return_exceptions=True)
+
+    def _tell(self) -> None:
+        """From the publishing thread: wake the live pages in the loop's."""
+        if self._thread.is_alive():
+            try:
+                self._loop.call_soon_threadsafe(self._wake)
+            except RuntimeError:
+                pass  # the loop has just closed
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = asyncio.Event()  # the next change wakes the next waiters
+
+    def _stopping(self) -> None:
+        self._wake()
+        if self._stop is not None:
+            self._stop.set()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) else "local"
+        total = sum(self.by_address.values())
+        self.by_address[address] += 1
+        try:
+            if total >= MAX_CONNECTIONS or self.by_address[address] > MAX_PER_ADDRESS:
+                await _send(writer, _plain(503, "too many connections from your address"))
+            else:
+                await self._serve(reader, writer, address)
+            writer.close()
+            await asyncio.wait_for(writer.wait_closed(), SEND_TIMEOUT_S)
+        except (OSError, TimeoutError, h11.ProtocolError) as exc:
+            log.debug("web: %s: %s", address, type(exc).__name__)  # a client that left
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug, not a client: one line, and the server goes on
+            log.warning("web: %s while serving %s", type(exc).__name__, address)
+        finally:
+            self.by_address[address] -= 1
+            if self.by_address[address] <= 0:
+                del self.by_address[address]
+            writer.transport.abort()  # closed already, or a client that will not read
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: str
+    ) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        try:
+            request = await asyncio.wait_for(_request(conn, reader), REQUEST_TIMEOUT_S)
+        except h11.RemoteProtocolError:
+            await _send(writer, _plain(400, "bad request"))
+            return
+        if request is None:
+            return  # it left, or sent nothing in time
+        head = request.method == b"HEAD"
+        try:
+            status, ctype, body = self._answer(request, address)
+        except Refusal as refusal:
+            status, ctype, body = refusal.status, "text/plain", f"{refusal}\n".encode()
+        if body is None:  # a live page
+            await self._events(conn, writer, address)
+            return
+        answer = self._response(conn, status, ctype, len(body))
+        if not head:
+            answer += conn.send(h11.Data(data=body)) or b""
+        await _send(writer, answer + (conn.send(h11.EndOfMessage()) or b""))
+
+    def _answer(self, request: h11.Request, address: str) -> tuple[int, str, bytes | None]:
+        """(status, content type, body) for a request; body None: the live stream."""
+        if request.method not in (b"GET", b"HEAD"):
+            raise Refusal(405, "only GET")
+        host = dict(request.headers).get(b"host", b"").decode("latin-1").lower()
+        if self.hosts is not None and host not in self.hosts:
+            # bound to loopback: a page of another name is DNS rebinding, not a user
+            raise Refusal(421, "unknown host")
+        path = request.target.split(b"?")[0]
+        if path == b"/":
+            return 200, "text/html; charset=utf-8", self.page
+        if path == b"/api/cluster":
+            return 200, "application/json", self.latest.body
+        if path == b"/metrics" and self.metrics is not None:
+            return 200, METRICS_CONTENT_TYPE, self.metrics()
+        if path == b"/events" and request.method == b"GET":
+            if sum(self.sse_by_address.values()) >= MAX_SSE_CLIENTS:
+                raise Refusal(503, "too many live pages")
+            if self.sse_by_address[address] >= MAX_SSE_PER_ADDRESS:
+                raise Refusal(503, "too many live pages from your address")
+            return 200, "text/event-stream", None
+        raise Refusal(404, "not found")
+
+    def _response(self, conn: h11.Connection, status: int, ctype: str, length: int | None) -> bytes:
+        headers = [
+            ("Server", "swarmgauge"),  # no Python version for whoever asks
+            ("Content-Type", ctype),
+            ("Cache-Control", "no-store"),
+            ("Connection", "close"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Content-Security-Policy", self.csp),
+            ("Referrer-Policy", "no-referrer"),
+        ]
+        if length is not None:
+            headers.append(("Content-Length", str(length)))
+        return conn.send(h11.Response(status_code=status, headers=headers)) or b""
+
+    async def _events(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, address: str
+    ) -> None:
+        """The newest snapshot now and on every change, a comment every KEEPALIVE_S."""
+        self.sse_by_address[address] += 1
+        try:
+            await _send(writer, self._response(conn, 200, "text/event-stream", None))
+            version = self.latest.version
+            await _send(writer, _data(conn, b"retry: 2000\ndata: " + self.latest.body))
+            while not self.latest.closed:
+                changed = self._changed
+                if self.latest.version == version and changed is not None:
+                    try:
+                        await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
+                    except TimeoutError:
+                        await _send(writer, _data(conn, b": keepalive"))
+                        continue
+                if self.latest.closed:
+                    return
+                if self.latest.version != version:
+                    version = self.latest.version
+                    await _send(writer, _data(conn, b"data: " + self.latest.body))
+        finally:
+            self.sse_by_address[address] -= 1
+            if self.sse_by_address[address] <= 0:
+                del self.sse_by_address[address]
+
+
+async def _request(conn: h11.Connection, reader: asyncio.StreamReader) -> h11.Request | None:
+    """The request head, parsed; None if the client left first."""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            conn.receive_data(await reader.read(4096))  # b"": the client closed
+            continue
+        return event if isinstance(event, h11.Request) else None
+
+
+def _data(conn: h11.Connection, event: bytes) -> bytes:
+    """One server-sent event, framed (chunked for HTTP/1.1)."""
+    return conn.send(h11.Data(data=event + b"\n\n")) or b""
+
+
+def _plain(status: int, text: str) -> bytes:
+    """A whole short answer, for where no request was parsed (too many, or garbage)."""
+    reason = {400: "Bad Request", 503: "Service Unavailable"}[status]
+    body = f"{text}\n".encode()
+    return (
+        f"HTTP/1.1 {status} {reason}\r\nServer: swarmgauge\r\nContent-Type: text/plain\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
+async def _send(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """Write, and wait until it is on its way: a reader that stops reading is dropped."""
+    writer.write(data)
+    await asyncio.wait_for(writer.drain(), SEND_TIMEOUT_S)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -68,7 +69,10 @@ def test_other_host_names_are_refused_on_loopback(gauge: tuple[int, Path]) -> No
     assert get(port, "/api/cluster")[0] == 200  # 127.0.0.1:port
 
 
-def test_half_sent_requests_cannot_stall_it(gauge: tuple[int, Path]) -> None:
+LAPTOP = ("127.0.0.2", 0)  # one participant's address; the tests' own client is 127.0.0.1
+
+
+def test_half_sent_requests_from_one_address_cannot_stall_it(gauge: tuple[int, Path]) -> None:
     port, log = gauge
     held: list[socket.socket] = []
     tried = 0
@@ -76,17 +80,17 @@ def test_half_sent_requests_cannot_stall_it(gauge: tuple[int, Path]) -> None:
         for _ in range(5000):
             tried += 1
             try:  # a full accept queue drops SYNs: do not wait for the retry
-                s = socket.create_connection(("127.0.0.1", port), timeout=0.2)
+                s = socket.create_connection(("127.0.0.1", port), 0.2, source_address=LAPTOP)
                 s.sendall(b"GET /api/cl")  # and never the rest
                 held.append(s)
             except OSError:
                 continue  # refused, reset or queued out: the server keeps itself free
+        started = time.monotonic()  # while they are all still held
+        status, _, body = get(port, "/api/cluster")
+        took = time.monotonic() - started
     finally:
         for s in held:
             s.close()
-    started = time.monotonic()
-    status, _, body = get(port, "/api/cluster")
-    took = time.monotonic() - started
     print(
         f"\n{tried} half-sent requests ({len(held)} connected); /api/cluster then in {took:.3f} s"
     )
@@ -95,15 +99,91 @@ def test_half_sent_requests_cannot_stall_it(gauge: tuple[int, Path]) -> None:
     assert "Traceback" not in log.read_text()
 
 
-def test_live_pages_are_capped(gauge: tuple[int, Path]) -> None:
+def test_one_laptop_cannot_blank_the_page_for_the_room(gauge: tuple[int, Path]) -> None:
+    """Issue 20's breach: 70 half-open requests, reopened as the server drops them, and
+    40 live pages, all from one address, took every slot. Another address still gets
+    every request now, and live pages of its own."""
+    port, log = gauge
+    stop = threading.Event()
+    counts = {"half_open": 0, "streams": 0}
+
+    def laptop() -> None:
+        half_open: list[socket.socket] = []
+        streams: list[socket.socket] = []
+        try:
+            while not stop.is_set():
+                for kind, socks, want, send in (
+                    ("half_open", half_open, 70, b"GET /api/cluster HTTP/1.1\r\nHo"),
+                    ("streams", streams, 40, b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+                ):
+                    for s in [s for s in socks if _closed(s)]:
+                        socks.remove(s)
+                        s.close()
+                    while len(socks) < want and not stop.is_set():
+                        try:
+                            s = socket.create_connection(("127.0.0.1", port), 1, LAPTOP)
+                            s.sendall(send)
+                            s.setblocking(False)
+                            socks.append(s)
+                            counts[kind] += 1
+                        except OSError:
+                            break
+                stop.wait(0.05)
+        finally:
+            for s in half_open + streams:
+                s.close()
+
+    attacker = threading.Thread(target=laptop)
+    attacker.start()
+    answered = asked = 0
+    try:
+        time.sleep(1.0)  # the laptop holds what it can
+        pages = [urllib.request.urlopen(f"http://127.0.0.1:{port}/events", timeout=5)
+                 for _ in range(2)]  # fmt: skip
+        assert all(p.readline() == b"retry: 2000\n" for p in pages)
+        for i in range(100):
+            asked += 1
+            status, _, body = get(port, "/api/cluster" if i % 2 else "/")
+            answered += status == 200 and len(body) > 0
+        for p in pages:
+            p.close()
+    finally:
+        stop.set()
+        attacker.join(10)
+    print(
+        f"\nthe laptop opened {counts['half_open']} half-open requests and "
+        f"{counts['streams']} live pages; the other address: {answered} of {asked} answered"
+    )
+    assert answered == asked == 100
+    assert counts["half_open"] >= 70 and counts["streams"] >= 40
+    assert "Traceback" not in log.read_text()
+
+
+def _closed(s: socket.socket) -> bool:
+    """Whether the server has closed this connection (answered it 503, or timed it out)."""
+    try:
+        while data := s.recv(65536):
+            if b"HTTP/1.1 503" in data:
+                return True
+        return True  # b"": closed
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def test_live_pages_are_capped_per_address(gauge: tuple[int, Path]) -> None:
     port, _ = gauge
     streams = []
     try:
-        for _ in range(32):
+        for _ in range(4):
             streams.append(urllib.request.urlopen(f"http://127.0.0.1:{port}/events", timeout=5))
             assert streams[-1].readline() == b"retry: 2000\n"
         assert get(port, "/events")[0] == 503
         assert get(port, "/api/cluster")[0] == 200  # the API still answers
+        with socket.create_connection(("127.0.0.1", port), 5, LAPTOP) as other:
+            other.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert other.recv(4096).startswith(b"HTTP/1.1 200")  # another address: its own
     finally:
         for s in streams:
             s.close()
