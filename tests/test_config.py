@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.mqtt.broker_url import BrokerUrl, parse_broker_url
 from agent.settings.config import load_agent_config
@@ -87,3 +89,47 @@ def test_a_broker_url_is_shown_in_an_error_only_where_it_can_hold_no_password() 
     for text in ("mqtt://u:pw@h", "u:pw@h", "mqtt:u:pw@h", "mqtt:\\\\u:pw@h", "mqtt://u:pw",
                  "mqtt://h:99999", "mqtt://u:p\nw@h", "mqtt://u@h"):  # fmt: skip
         assert not shows_no_secret(text), text
+
+
+# the forms a password has been seen to leak through, and well-formed ones
+BROKER_FORMS = [
+    "mqtt://{user}:{pw}@{host}:{port}",
+    "mqtts://{user}:{pw}@{host}",
+    "{user}:{pw}@{host}:{port}",
+    "mqtt:/{user}:{pw}@{host}",
+    "mqtt:{user}:{pw}@{host}",
+    "mqtt:\\\\{user}:{pw}@{host}",
+    "mqtt://{user}/x:{pw}@{host}",
+    "mqtt://{user}@x:{pw}@{host}:{port}",
+    "mqtt://{user}:{pw}@{host}/path?q=1",
+    "mqtt://{user}:{pw}",
+    " mqtt://{user}:{pw}@{host} ",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    form=st.sampled_from(BROKER_FORMS),
+    user=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12),
+    secret=st.text(st.characters(blacklist_categories=("Cs",)), min_size=4, max_size=16),
+    host=st.sampled_from(["broker", "10.0.0.1", "h", "[::1]", ""]),
+    port=st.sampled_from(["1883", "0", "99999", "-1", "x", ""]),
+    via_env=st.booleans(),
+)
+def test_no_broker_url_shows_its_password_in_any_line(
+    form: str, user: str, secret: str, host: str, port: str, via_env: bool
+) -> None:
+    """A password in --broker (or SWARMGAUGE_BROKER), however malformed the URL, never
+    shows in the one-line error, nor in the URL as the logs print it."""
+    from gauge.config import load_gauge_config
+
+    password = f"PW{secret}Z"
+    url = form.format(user=user, pw=password, host=host, port=port)
+    argv, env = ([], {"SWARMGAUGE_BROKER": url}) if via_env else (["--broker", url], {})
+    for load in (load_agent_config, load_gauge_config):
+        try:
+            shown = str(load(argv, env).mqtt.broker)  # type: ignore[attr-defined]
+        except ConfigError as exc:
+            shown = str(exc)
+        assert password not in shown, shown
+        assert "\n" not in shown
