@@ -4,7 +4,9 @@ connect, who may write where, and that an agent's connection cannot be taken ove
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -22,7 +24,7 @@ from gauge.runner import GaugeApp
 from tests.helpers import AgentProcess, clean_env
 from tests.mqtt_watch import Watcher, topic_is
 from tests.peers.net import free_port, wait_until
-from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker
+from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker, node_password
 from tests.test_gauge import cluster_payload, node_payload
 
 pytestmark = pytest.mark.skipif(
@@ -39,8 +41,14 @@ def stack_broker(tmp_path: Path) -> Iterator[StackBroker]:
         yield b
 
 
-def connack(broker: StackBroker, auth: tuple[str, str] | None, client_id: str = "probe") -> str:
-    """What the broker says to a CONNECT: 'Success' or why not."""
+def connack(
+    broker: StackBroker,
+    auth: tuple[str, str] | None,
+    client_id: str = "probe",
+    port: int | None = None,
+) -> str:
+    """What the broker says to a CONNECT (on the agents' port, or `port`): 'Success' or
+    why not."""
     said: list[str] = []
     done = threading.Event()
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
@@ -52,7 +60,7 @@ def connack(broker: StackBroker, auth: tuple[str, str] | None, client_id: str = 
         done.set()
 
     c.on_connect = on_connect
-    c.connect(broker.host, broker.port)
+    c.connect(broker.host, port or broker.port)
     c.loop_start()
     try:
         done.wait(5)
@@ -83,12 +91,19 @@ def node_agent(broker: StackBroker, node: str, log: Path) -> AgentProcess:
 
 
 def test_who_may_connect(stack_broker: StackBroker) -> None:
-    assert connack(stack_broker, None) == "Not authorized"
-    assert connack(stack_broker, ("pi-1", "wrong")) == "Not authorized"
-    assert connack(stack_broker, ("pi-9", PASSWORDS["agent"])) == "Not authorized"  # not a node
-    assert connack(stack_broker, ("pi-1", PASSWORDS["agent"])) == "Success"
-    assert connack(stack_broker, VIEWER) == "Success"
-    assert connack(stack_broker, ("gauge", PASSWORDS["gauge"])) == "Success"
+    b, viewers = stack_broker, stack_broker.viewer_port
+    assert connack(b, None) == "Not authorized"
+    assert connack(b, ("pi-1", "wrong")) == "Not authorized"
+    assert connack(b, ("pi-9", node_password("pi-9"))) == "Not authorized"  # not a node
+    assert connack(b, ("pi-1", node_password("pi-1"))) == "Success"
+    assert connack(b, ("gauge", PASSWORDS["gauge"])) == "Success"
+    assert connack(b, VIEWER, port=viewers) == "Success"
+    assert connack(b, None, port=viewers) == "Not authorized"
+    # one node cannot be another: pi-1's password is no login for pi-2
+    assert connack(b, ("pi-2", node_password("pi-1"))) == "Not authorized"
+    # each on its own listener: viewers cannot take the agents' slots, nor agents theirs
+    assert connack(b, VIEWER) == "Not authorized"
+    assert connack(b, ("pi-1", node_password("pi-1")), port=viewers) == "Not authorized"
 
 
 def test_agents_write_only_their_own_topics_and_everyone_reads(
@@ -96,7 +111,9 @@ def test_agents_write_only_their_own_topics_and_everyone_reads(
 ) -> None:
     with (
         node_agent(stack_broker, "pi-1", tmp_path / "pi-1.log") as agent,
-        Watcher(stack_broker.host, stack_broker.port, "#", "viewer-1", auth=VIEWER) as viewer,
+        Watcher(
+            stack_broker.host, stack_broker.viewer_port, "#", "viewer-1", auth=VIEWER
+        ) as viewer,
     ):
         state = viewer.wait_for(topic_is("swarmgauge/node/pi-1/state"), 15)
         assert state is not None, agent.log()
@@ -106,7 +123,7 @@ def test_agents_write_only_their_own_topics_and_everyone_reads(
         assert discovery is not None and json.loads(discovery.payload)["state_topic"]
         # pi-1's user forges pi-2; a viewer forges pi-1 and the cluster: none arrives
         forger = Watcher(stack_broker.host, stack_broker.port, "x", "forger",
-                         auth=("pi-1", PASSWORDS["agent"]))  # fmt: skip
+                         auth=("pi-1", node_password("pi-1")))  # fmt: skip
         with forger:
             forger.publish("swarmgauge/node/pi-2/state", b"forged", retain=True)
             forger.publish("swarmgauge/node/pi-2/cluster", b"forged", retain=True)
@@ -120,7 +137,7 @@ def test_agents_write_only_their_own_topics_and_everyone_reads(
         assert not viewer.on("swarmgauge/node/pi-2/state")
         assert b"offline" not in [m.payload for m in viewer.on("swarmgauge/node/pi-1/availability")]
     # a late subscriber finds nothing forged retained either
-    with Watcher(stack_broker.host, stack_broker.port, "#", "viewer-2", auth=VIEWER) as late:
+    with Watcher(stack_broker.host, stack_broker.viewer_port, "#", "viewer-2", auth=VIEWER) as late:
         assert late.wait_for(topic_is("swarmgauge/node/pi-1/availability"), 5)
         time.sleep(0.5)
         assert not [m for m in late.messages if b"forged" in m.payload]
@@ -159,19 +176,20 @@ def test_an_agents_connection_cannot_be_taken_over(
     with (
         node_agent(stack_broker, "pi-1", tmp_path / "pi-1.log") as agent,
         Watcher(
-            stack_broker.host, stack_broker.port, "swarmgauge/node/pi-1/#", "w", auth=VIEWER
+            stack_broker.host, stack_broker.viewer_port, "swarmgauge/node/pi-1/#", "w", auth=VIEWER
         ) as watch,  # fmt: skip
     ):
         assert watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"online"), 15)
         for guess in ("swarmgauge-agent-pi-1", "pi-1", "swarmgauge-agent-pi-1-00000000"):
-            assert connack(stack_broker, VIEWER, client_id=guess) == "Success"
+            assert connack(stack_broker, VIEWER, guess, stack_broker.viewer_port) == "Success"
+            assert connack(stack_broker, ("pi-2", node_password("pi-2")), guess) == "Success"
         seen = len(watch.messages)
         time.sleep(2.5)
         assert "lost the connection" not in agent.log()
         assert watch.wait_for(topic_is("swarmgauge/node/pi-1/state"), 2, seen)
 
         with Watcher(stack_broker.host, stack_broker.port, "x", "old-self",
-                     auth=("pi-1", PASSWORDS["agent"])) as old:  # fmt: skip
+                     auth=("pi-1", node_password("pi-1"))) as old:  # fmt: skip
             seen = len(watch.messages)
             old.publish("swarmgauge/node/pi-1/availability", b"offline", retain=True)
         assert watch.wait_for(topic_is("swarmgauge/node/pi-1/availability", b"offline"), 5, seen)
@@ -187,7 +205,7 @@ def test_a_node_that_is_not_listed_is_told_why(stack_broker: StackBroker, tmp_pa
         assert agent.alive()
     lines = [line for line in agent.log().splitlines() if "refused" in line]
     assert len(lines) == 1 and "SWARMGAUGE_NODES" in lines[0], lines
-    assert PASSWORDS["agent"] not in agent.log()
+    assert node_password("pi-9") not in agent.log()
 
 
 def test_the_open_variant_lets_anyone_in_and_says_so(tmp_path: Path) -> None:
@@ -205,12 +223,12 @@ def test_node_names_that_would_share_topics_or_are_not_host_names_are_left_out(
     nodes = ["pi.2", "pi_2", "*", "-v", ".x", "gauge", "pi-3", "pi-3"]
     with StackBroker(tmp_path, nodes) as b:
         assert wait_until(lambda: "node user(s)" in b.log_tail(), 5)
-        users = [line.split()[1] for line in (b.run_dir / "acl").read_text().splitlines()
+        users = [line.split()[1] for line in (b.run_dir / "agents.acl").read_text().splitlines()
                  if line.startswith("user ")]  # fmt: skip
         log = b.log_tail(40)
-        assert connack(b, ("pi.2", PASSWORDS["agent"])) == "Success"
-        assert connack(b, ("pi_2", PASSWORDS["agent"])) == "Not authorized"
-    assert users == ["gauge", "viewer", "pi.2", "pi-3"]
+        assert connack(b, ("pi.2", node_password("pi.2"))) == "Success"
+        assert connack(b, ("pi_2", node_password("pi_2"))) == "Not authorized"
+    assert users == ["gauge", "pi.2", "pi-3"]
     assert "another node's topics are already pi_2" in log
     for refused in ("*", "-v", ".x", "gauge"):
         assert f"node name '{refused}' left out" in log
@@ -219,13 +237,13 @@ def test_node_names_that_would_share_topics_or_are_not_host_names_are_left_out(
 @pytest.mark.parametrize("secret", ["abc ", " abc", "   ", "ab\\cd", "a:b", ""])
 def test_a_secret_the_clients_could_not_match_stops_the_broker(tmp_path: Path, secret: str) -> None:
     b = StackBroker(tmp_path, NODES)
-    (b.secrets / "agent_password").write_text(secret + "\n")
+    (b.secrets / "agent_passwords").write_text(f"pi-1:{secret}\n")
     env = b._env()
     done = subprocess.run(["sh", str(BROKER_START)], env=env, capture_output=True, text=True,
                           timeout=10)  # fmt: skip
     b.stop()
     assert done.returncode == 2, done.stderr
-    assert done.stderr.count("\n") == 1 and "secret agent_password" in done.stderr
+    assert done.stderr.count("\n") == 1 and "secret agent_passwords (pi-1)" in done.stderr
 
 
 def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
@@ -237,11 +255,11 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
         args = ["--broker", b.url_for("gauge"), "--http", "none",
                 "--broker-password-file", str(b.password_file("gauge"))]  # fmt: skip
         app = GaugeApp(load_gauge_config(args, {}))
-        with Watcher(b.host, b.port, "#", "viewer", auth=VIEWER) as viewer:
+        with Watcher(b.host, b.viewer_port, "#", "viewer", auth=VIEWER) as viewer:
             app.start()
             try:
                 with Watcher(b.host, b.port, "x", "pi-1",
-                             auth=("pi-1", PASSWORDS["agent"])) as pi1:  # fmt: skip
+                             auth=("pi-1", node_password("pi-1"))) as pi1:  # fmt: skip
                     pi1.publish("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.3), True)
                 assert viewer.wait_for(topic_is("swarmgauge/gauge/state"), 10), b.log_tail()
                 assert viewer.wait_for(topic_is("swarmgauge/gauge/availability", b"online"), 5)
@@ -249,7 +267,7 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
                 assert viewer.wait_for(topic_is(cluster), 5)
                 for node in ("pi-1", "cluster"):
                     with Watcher(b.host, b.port, "x", f"forger-{node}",
-                                 auth=(node, PASSWORDS["agent"])) as forger:  # fmt: skip
+                                 auth=(node, node_password(node))) as forger:  # fmt: skip
                         forger.publish("swarmgauge/gauge/state", b"forged", retain=True)
                         forger.publish("swarmgauge/gauge/availability", b"forged", retain=True)
                         forger.publish(cluster, b"forged", retain=True)
@@ -263,7 +281,7 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
                     gauge.publish("homeassistant/sensor/swarmgauge_pi-1/cpu/config", b"forged")
                 # the node named "cluster" has a device of its own it may announce
                 with Watcher(b.host, b.port, "x", "cluster-node",
-                             auth=("cluster", PASSWORDS["agent"])) as named:  # fmt: skip
+                             auth=("cluster", node_password("cluster"))) as named:  # fmt: skip
                     named.publish("homeassistant/sensor/swarmgauge__cluster/cpu/config",
                                   b'{"own":1}')  # fmt: skip
                 time.sleep(1.5)
@@ -286,7 +304,7 @@ def test_a_node_that_does_not_lead_cannot_forge_the_cluster(tmp_path: Path) -> N
         stop = threading.Event()
 
         def speak(name: str, every_s: float, messages: Any) -> None:
-            with Watcher(b.host, b.port, "x", f"as-{name}", auth=(name, PASSWORDS["agent"])) as c:
+            with Watcher(b.host, b.port, "x", f"as-{name}", auth=(name, node_password(name))) as c:
                 while not stop.is_set():
                     for topic, payload in messages():
                         c.publish(topic, payload, retain=True)
@@ -345,3 +363,97 @@ def test_a_prefix_the_acl_could_not_hold_stops_the_broker(
     b.stop()
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "topic prefix" in done.stderr, done.stderr
+
+
+class RecordingRelay:
+    """A TCP relay to the broker that keeps every byte both ways: what a sniffer on the
+    room's Wi-Fi would see."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.seen = bytearray()
+        self._upstream = (host, port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._upstream)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                self.seen += data
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                s.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_tls_keeps_the_passwords_off_the_wire_and_checks_the_broker(tmp_path: Path) -> None:
+    """Issue 20: passwords crossed the Wi-Fi in clear. With the stack's TLS (the CA and
+    certificate workshop/passwords makes), a sniffer between an agent and the broker
+    sees no password, a viewer reads over TLS too, and a plain client gets nothing."""
+    with StackBroker(tmp_path, ["pi-1"], tls=True) as b:
+        relay = RecordingRelay(b.host, b.port)
+        agent = AgentProcess(
+            ["--broker", f"mqtts://pi-1@localhost:{relay.port}", "--ca-file", str(b.ca_file),
+             "--node-name", "pi-1", "--docker-host", "none", "--interval", "1"],
+            tmp_path / "agent.log",
+            env=clean_env(SWARMGAUGE_BROKER_PASSWORD_FILE=str(b.password_file("pi-1"))),
+        )  # fmt: skip
+        try:
+            with (
+                agent,
+                Watcher(
+                    "localhost",
+                    b.viewer_port,
+                    "swarmgauge/#",
+                    "tls-viewer",
+                    auth=VIEWER,
+                    ca_file=b.ca_file,
+                ) as viewer,  # fmt: skip
+            ):
+                assert viewer.wait_for(topic_is("swarmgauge/node/pi-1/state"), 20), agent.log()
+            assert connack(b, VIEWER, port=b.viewer_port) == "no answer"  # plain MQTT: no
+        finally:
+            relay.close()
+    assert len(relay.seen) > 2000  # the agent's states went through the relay
+    assert node_password("pi-1").encode() not in relay.seen
+    assert b"swarmgauge/node" not in relay.seen  # nor the topics, nor the states
+
+
+def test_an_agent_that_cannot_check_the_broker_says_so_in_one_line(tmp_path: Path) -> None:
+    """A broker whose certificate no given CA signed (a participant's fake broker)."""
+    with StackBroker(tmp_path, ["pi-1"], tls=True) as b:
+        other = tmp_path / "other-ca"
+        other.mkdir()
+        env = {"PATH": os.environ["PATH"], "SWARMGAUGE_SECRETS": str(other),
+               "SWARMGAUGE_NODES": "pi-1"}  # fmt: skip
+        subprocess.run(["sh", str(BROKER_START.parent / "passwords")], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        agent = AgentProcess(
+            ["--broker", f"mqtts://pi-1@localhost:{b.port}", "--ca-file", str(other / "ca.crt"),
+             "--node-name", "pi-1", "--docker-host", "none", "--interval", "1"],
+            tmp_path / "agent.log",
+            env=clean_env(SWARMGAUGE_BROKER_PASSWORD_FILE=str(b.password_file("pi-1"))),
+        )  # fmt: skip
+        with agent:
+            assert wait_until(lambda: "certificate" in agent.log(), 15), agent.log()
+            time.sleep(2)
+            assert agent.alive()
+    lines = [line for line in agent.log().splitlines() if "certificate" in line]
+    print("\n" + lines[0])
+    assert "Traceback" not in agent.log() and len(lines) <= 2, agent.log()
+    assert node_password("pi-1") not in agent.log()

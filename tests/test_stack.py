@@ -29,9 +29,10 @@ def docker_cli() -> str:
 def test_stack_deploys_and_the_agent_reaches_the_broker(
     swarm: Dockerd, image: str, variant: str, tmp_path: Path
 ) -> None:
-    """The stack as the README deploys it: passwords made, the nodes listed; the agent
-    reads Docker through the proxy and logs in as its node; a viewer sees its state,
-    an anonymous client is refused. The open variant lets the anonymous one in."""
+    """The stack as the README deploys it: the nodes listed, passwords, TLS and the
+    agents' services made; the node's agent reads Docker through the proxy and logs in
+    as its node over TLS; a viewer sees its state over TLS, an anonymous client is
+    refused. The open variant lets the anonymous one in, in plain MQTT."""
     cli = docker_cli()
     broker_port, gauge_port = free_port(), free_port()
     secrets = tmp_path / "secrets"
@@ -53,12 +54,14 @@ def test_stack_deploys_and_the_agent_reaches_the_broker(
     assert made.returncode == 0, made.stderr
     viewer = ("viewer", (secrets / "viewer_password").read_text().strip())
     deploy = [cli, "-H", swarm.base_url, "stack", "deploy", "-c", str(STACKS / "stack.yml"),
-              "--resolve-image", "never", "sg"]  # fmt: skip
+              "-c", str(secrets / "agents.yml"), "--resolve-image", "never", "sg"]  # fmt: skip
     result = subprocess.run(deploy, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     try:
         assert wait_for_running(swarm.client, "sg_broker", 1, timeout_s=60)
-        assert wait_for_running(swarm.client, "sg_agent", 1, timeout_s=60)  # global: one node
+        agent_service = "sg_agent-" + "".join(c if c.isalnum() or c == "-" else "-"
+                                              for c in hostname)  # fmt: skip
+        assert wait_for_running(swarm.client, agent_service, 1, timeout_s=60)  # its node's
         assert wait_for_port(broker_port, 30)
         node = hostname.replace(".", "_")
 
@@ -67,9 +70,17 @@ def test_stack_deploys_and_the_agent_reaches_the_broker(
             return b"".join(lines).decode(errors="replace")[-2000:]
 
         auth = None if variant == "open" else viewer
-        with Watcher("127.0.0.1", broker_port, "swarmgauge/#", "stack-test", auth=auth) as watch:
+        ca = None if variant == "open" else secrets / "ca.crt"
+        with Watcher("localhost", broker_port, "swarmgauge/#", "stack-test", auth=auth,
+                     ca_file=ca) as watch:  # fmt: skip
             state = watch.wait_for(lambda m: m.topic == f"swarmgauge/node/{node}/state", 60)
-            assert state is not None, logs("sg_agent") + logs("sg_broker")
+            assert state is not None, logs(agent_service) + logs("sg_broker")
+            # the gauge logs in over TLS too, and finds the node's cluster state
+            gauge = watch.wait_for(
+                lambda m: m.topic == "swarmgauge/gauge/state" and m.json()["desired"] is not None,
+                60,
+            )
+            assert gauge is not None, logs("sg_gauge") + logs("sg_broker")
             assert state.json()["docker"]["ok"] is True, state.json()["docker"]
             assert watch.invalid == []
         with Watcher("127.0.0.1", broker_port, "swarmgauge/#", "anonymous") as anonymous:

@@ -1,6 +1,9 @@
 """Lab 5: every node's strain as it arrives.
 
-    MQTT_PASSWORD=… python3 workshop/subscriber.py [HOST] [PORT] [USER]
+    MQTT_PASSWORD=… MQTT_CAFILE=… python3 workshop/subscriber.py [HOST] [PORT] [USER]
+
+MQTT_CAFILE: the CA that signed the broker's certificate (the stack's broker speaks
+TLS: workshop/secrets/ca.crt); unset, the connection is plain.
 """
 
 import json
@@ -10,7 +13,7 @@ import sys
 import paho.mqtt.client as mqtt
 
 host = sys.argv[1] if len(sys.argv) > 1 else "localhost"
-port = int(sys.argv[2]) if len(sys.argv) > 2 else 1883
+port = int(sys.argv[2]) if len(sys.argv) > 2 else 8883
 user = sys.argv[3] if len(sys.argv) > 3 else None  # the stack's broker: viewer
 
 
@@ -26,6 +29,8 @@ def on_message(client, userdata, msg):
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
 if user:
     client.username_pw_set(user, os.environ.get("MQTT_PASSWORD"))
+if os.environ.get("MQTT_CAFILE"):
+    client.tls_set(ca_certs=os.environ["MQTT_CAFILE"])  # and checks the broker's name
 
 
 def on_connect(client, userdata, flags, reason, properties):

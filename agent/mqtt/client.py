@@ -45,8 +45,8 @@ REFUSED_LOGIN = ("Not authorized", "Bad user name or password")
 
 
 NODE_HINT = (
-    "in the stack, a Pi that joined after the deploy needs the stack deployed again with"
-    " SWARMGAUGE_NODES"
+    "in the stack, a Pi that joined after the deploy needs its password: workshop/passwords"
+    " with SWARMGAUGE_NODES, then deploy again"
 )
 
 
