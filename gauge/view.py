@@ -14,11 +14,14 @@ Truth under faults (see the README's "Reliability"):
   the future has no known age: stale until a live one comes.
 - Newest sample wins: a state never replaces a newer one from the same node, nor a
   cluster state a newer one from any publisher.
-- A cluster state counts only from the node a majority of the reporting managers name
-  leader in their own states (`swarm_leader`), whose own state says it leads, on its
-  own topic (<prefix>/node/<node>/cluster: the broker's ACL proves who wrote it). A
-  worker's, or one from a node the managers do not name, is Rejected ("not_leader"),
-  as is a live one dated ahead of its publisher's clock ("future").
+- A cluster state counts only where a majority of its managers (those it lists, and
+  those that say so and are not listed) name its publisher leader in their own states
+  (`swarm_leader`), and that publisher's own state says it leads; it comes on the
+  publisher's own topic (<prefix>/node/<node>/cluster: the broker's ACL proves who
+  wrote it, and with SWARMGAUGE_MANAGERS only managers may). Two that pass is a
+  conflict: no totals. A worker's, or one from a node while the managers back
+  another, is Rejected ("not_leader"), as is a live one dated ahead of its
+  publisher's clock ("future").
 - The leader's cluster state gives the totals only while it is fresh, its publisher
   is online, still leads, still reads the Swarm, and has quorum; otherwise
   `desired`/`running` are null and `totals_unknown` says why. Unknown is never 0.
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -435,10 +438,15 @@ class ClusterView:
         ):
             raise Rejected(f"a cluster state from {node}, whose own state says {publisher.role}",
                            "not_leader")  # fmt: skip
-        named, _ = self._named_leader(now)
-        if named is not None and named != node:
-            raise Rejected(f"a cluster state from {node}; the managers name {named} leader",
-                           "not_leader")  # fmt: skip
+        # one the managers do not back, while they back another's (if both are backed,
+        # both are kept: a conflict _trust reports, never a forger's way to push the
+        # real leader's state out)
+        other = next(
+            (c for p, c in self.clusters.items() if p != node and self._backed(c, now)), None
+        )
+        if other is not None and not self._backed(cluster, now):
+            raise Rejected(f"a cluster state from {node}; the managers name {other.publisher}"
+                           " leader", "not_leader")  # fmt: skip
         if not retained:
             local = publisher.clock.local(cluster.sampled_at) if publisher is not None else None
             if local is None:
@@ -453,11 +461,11 @@ class ClusterView:
         )
         cluster.received_s = now
         cluster.retained = retained
-        held = self.clusters.get(node)
-        if held is not None:
-            if cluster.sampled_at == held.sampled_at:
+        own = self.clusters.get(node)
+        if own is not None:
+            if cluster.sampled_at == own.sampled_at:
                 return  # the same state again
-            if cluster.sampled_at < held.sampled_at and self._age(held, now) <= self.stale_after_s:
+            if cluster.sampled_at < own.sampled_at and self._age(own, now) <= self.stale_after_s:
                 raise Rejected("older than the cluster state held (a replay)", "old")
         self.clusters[node] = cluster
         self.clusters.move_to_end(node)
@@ -467,50 +475,56 @@ class ClusterView:
     def _stale(self, entry: NodeEntry, now: float) -> bool:
         return entry.offline or self._age(entry, now) > self._cluster_fresh_for(entry)
 
-    def _named_leader(self, now: float) -> tuple[str | None, str]:
-        """The node a majority of the reporting managers name leader in their own fresh
-        states, or None and why not. A node the Swarm's last word calls a worker is no
-        manager, whatever its own state claims; a manager that cannot tell (an election,
-        quorum lost) reports and names no one; one whose dockerd does not answer at all
-        (its tasks unknown) is no working manager now, and does not report."""
-        word = self.cluster if self._word_is_recent(now) else None
-        reporting = 0
-        votes: Counter[str] = Counter()
-        for name, entry in self.nodes.items():
-            if entry.role != "manager" or entry.tasks_running is None or self._stale(entry, now):
-                continue
-            said = word.nodes.get(name) if word is not None else None
-            if said is not None and said.role != "manager":
-                continue
-            reporting += 1
-            if entry.sees_leader is not None:
-                votes[entry.sees_leader] += 1
-        if reporting == 0:
-            return None, "no manager's agent says whom it sees lead the Swarm"
-        if votes:
-            name, count = votes.most_common(1)[0]
-            if 2 * count > reporting:
-                return name, ""
-            return None, (
-                f"no leader named by a majority of the {reporting} managers reporting "
-                f"(most name {name}: {count})"
-            )
-        return None, f"none of the {reporting} managers reporting can tell who leads"
+    def _reporting(self, name: str, now: float) -> NodeEntry | None:
+        """The node's state, if it is a manager's that reports now: fresh, online, its
+        dockerd answering (one whose tasks are unknown is no working manager now). One
+        that cannot tell who leads (an election, quorum lost) reports and names no one."""
+        entry = self.nodes.get(name)
+        if entry is None or entry.role != "manager" or entry.tasks_running is None:
+            return None
+        return None if self._stale(entry, now) else entry
+
+    def _backing(self, candidate: ClusterEntry, now: float) -> tuple[int, int]:
+        """(managers naming its publisher leader, managers reporting) among its electorate:
+        the managers its own node list names, and the nodes that say they are managers
+        where it does not list them at all. A node it lists as a worker has no vote: in
+        one forged by a worker the real managers would be "workers", so the real
+        leader's state passes too, and two that pass is a conflict (_trust)."""
+        electorate = {n for n, said in candidate.nodes.items() if said.role == "manager"}
+        listed = set(candidate.nodes)
+        electorate |= {n for n, e in self.nodes.items() if e.role == "manager" and n not in listed}
+        reporting = [e for n in electorate if (e := self._reporting(n, now)) is not None]
+        votes = sum(1 for e in reporting if e.sees_leader == candidate.publisher)
+        return votes, len(reporting)
+
+    def _backed(self, candidate: ClusterEntry, now: float) -> bool:
+        """A majority of its managers name its publisher, whose own state says it leads."""
+        votes, reporting = self._backing(candidate, now)
+        publisher = self.nodes.get(candidate.publisher or "")
+        return 2 * votes > reporting and publisher is not None and publisher.leader
 
     def _trust(self, now: float) -> str | None:
-        """Take the cluster state of the node the managers name, if it says it leads;
+        """Take the cluster state that a majority of its managers back (see _backing);
         else why not (the last one trusted stays the Swarm's word on nodes, aging)."""
-        named, why = self._named_leader(now)
-        if named is None:
-            return why
-        candidate = self.clusters.get(named)
-        if candidate is None:
-            return f"no cluster state from {named}, whom the managers name leader"
-        publisher = self.nodes.get(named)
-        if publisher is None or not publisher.leader:
-            return f"{named}, whom the managers name leader, does not say it leads"
-        self.cluster = candidate
-        return None
+        backed = [c for c in self.clusters.values() if self._backed(c, now)]
+        if len(backed) == 1:
+            self.cluster = backed[0]
+            return None
+        if backed:
+            names = ", ".join(sorted(c.publisher or "?" for c in backed))
+            return f"two nodes each claim to lead with their managers' word: {names}"
+        best = max(
+            ((self._backing(c, now), c.publisher) for c in self.clusters.values()), default=None
+        )
+        if best is None:
+            return "no cluster state from a Swarm leader's agent yet"
+        (votes, reporting), publisher = best
+        if reporting == 0:
+            return "no manager's agent says whom it sees lead the Swarm"
+        return (
+            f"no leader named by a majority of the {reporting} managers reporting "
+            f"({publisher}: {votes})"
+        )
 
     def _local_time(
         self, clock: NodeClock | None, sampled_at: float, arrival: float, retained: bool

@@ -7,7 +7,9 @@ One asyncio loop, in a thread of its own, serves every connection: an idle or sl
 client costs a few KiB, not a thread. One laptop on the room's Wi-Fi cannot blank the
 page for the others: each client address may hold at most MAX_PER_ADDRESS connections
 and MAX_SSE_PER_ADDRESS live pages (more are answered 503 and closed), everyone
-together MAX_CONNECTIONS and MAX_SSE_CLIENTS; a request head must arrive whole within
+together MAX_CONNECTIONS and MAX_SSE_CLIENTS, and when those are full a newcomer takes
+the oldest slot of the address that holds the most (a laptop with many addresses
+cannot lock the others out either: Shares); a request head must arrive whole within
 REQUEST_TIMEOUT_S (a trickle too), and a reader that stops reading is dropped after
 SEND_TIMEOUT_S. Requests are parsed by h11; one request per connection.
 """
@@ -23,7 +25,6 @@ import re
 import resource
 import socket
 import threading
-from collections import Counter
 from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
@@ -134,6 +135,41 @@ def _more_files(wanted: int) -> None:
         pass  # the bounds below hold anyway; only fewer connections fit
 
 
+class Shares:
+    """Who holds what: connections (their transports) by client address, oldest first.
+    take() makes room, fairly: at most per_address for one address, and when `total`
+    are held, the oldest of the address holding the most goes if it holds more than
+    the newcomer will (so every address gets its share, however many one laptop has)."""
+
+    def __init__(self, total: int, per_address: int) -> None:
+        self.total = total
+        self.per_address = per_address
+        self.held: dict[str, dict[asyncio.WriteTransport, None]] = {}
+        self.count = 0
+
+    def take(self, address: str, transport: asyncio.WriteTransport) -> bool:
+        mine = self.held.get(address, {})
+        if len(mine) >= self.per_address:
+            return False
+        if self.count >= self.total:
+            biggest = max(self.held, key=lambda a: len(self.held[a]))
+            if len(self.held[biggest]) <= len(mine) + 1:
+                return False  # every address has its share already
+            oldest = next(iter(self.held[biggest]))
+            self.give_back(biggest, oldest)
+            oldest.abort()  # its handler ends on the broken connection
+        self.held.setdefault(address, {})[transport] = None
+        self.count += 1
+        return True
+
+    def give_back(self, address: str, transport: asyncio.WriteTransport) -> None:
+        mine = self.held.get(address, {})
+        if mine.pop(transport, False) is None:
+            self.count -= 1
+        if not mine:
+            self.held.pop(address, None)
+
+
 class Refusal(Exception):
     """An answer of an error status; str() is its one-line body."""
 
@@ -162,8 +198,8 @@ class WebView:
         # the Host names it answers to need the port it got (port 0: any free one)
         self.hosts = allowed_hosts(host, self.address[1])
         _more_files(MAX_CONNECTIONS + 64)
-        self.by_address: Counter[str] = Counter()  # open connections per client address
-        self.sse_by_address: Counter[str] = Counter()
+        self.connections = Shares(MAX_CONNECTIONS, MAX_PER_ADDRESS)
+        self.live_pages = Shares(MAX_SSE_CLIENTS, MAX_SSE_PER_ADDRESS)
         self._loop = asyncio.new_event_loop()
         self._changed: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
@@ -191,6 +227,7 @@ class WebView:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
+        self._loop.set_exception_handler(_loop_error)
         try:
             self._loop.run_until_complete(self._main())
         finally:
@@ -229,10 +266,9 @@ class WebView:
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         address = str(peer[0]) if isinstance(peer, tuple) else "local"
-        total = sum(self.by_address.values())
-        self.by_address[address] += 1
+        taken = self.connections.take(address, writer.transport)
         try:
-            if total >= MAX_CONNECTIONS or self.by_address[address] > MAX_PER_ADDRESS:
+            if not taken:
                 await _send(writer, _plain(503, "too many connections from your address"))
             else:
                 await self._serve(reader, writer, address)
@@ -245,9 +281,8 @@ class WebView:
         except Exception as exc:  # a bug, not a client: one line, and the server goes on
             log.warning("web: %s while serving %s", type(exc).__name__, address)
         finally:
-            self.by_address[address] -= 1
-            if self.by_address[address] <= 0:
-                del self.by_address[address]
+            if taken:
+                self.connections.give_back(address, writer.transport)
             writer.transport.abort()  # closed already, or a client that will not read
 
     async def _serve(
@@ -266,9 +301,15 @@ class WebView:
             status, ctype, body = self._answer(request, address)
         except Refusal as refusal:
             status, ctype, body = refusal.status, "text/plain", f"{refusal}\n".encode()
-        if body is None:  # a live page
-            await self._events(conn, writer, address)
-            return
+        if body is None:  # a live page, if this address may have one more
+            if not self.live_pages.take(address, writer.transport):
+                status, ctype, body = 503, "text/plain", b"too many live pages\n"
+            else:
+                try:
+                    await self._events(conn, writer)
+                finally:
+                    self.live_pages.give_back(address, writer.transport)
+                return
         answer = self._response(conn, status, ctype, len(body))
         if not head:
             answer += conn.send(h11.Data(data=body)) or b""
@@ -290,10 +331,6 @@ class WebView:
         if path == b"/metrics" and self.metrics is not None:
             return 200, METRICS_CONTENT_TYPE, self.metrics()
         if path == b"/events" and request.method == b"GET":
-            if sum(self.sse_by_address.values()) >= MAX_SSE_CLIENTS:
-                raise Refusal(503, "too many live pages")
-            if self.sse_by_address[address] >= MAX_SSE_PER_ADDRESS:
-                raise Refusal(503, "too many live pages from your address")
             return 200, "text/event-stream", None
         raise Refusal(404, "not found")
 
@@ -312,32 +349,34 @@ class WebView:
             headers.append(("Content-Length", str(length)))
         return conn.send(h11.Response(status_code=status, headers=headers)) or b""
 
-    async def _events(
-        self, conn: h11.Connection, writer: asyncio.StreamWriter, address: str
-    ) -> None:
+    async def _events(self, conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
         """The newest snapshot now and on every change, a comment every KEEPALIVE_S."""
-        self.sse_by_address[address] += 1
-        try:
-            await _send(writer, self._response(conn, 200, "text/event-stream", None))
-            version = self.latest.version
-            await _send(writer, _data(conn, b"retry: 2000\ndata: " + self.latest.body))
-            while not self.latest.closed:
-                changed = self._changed
-                if self.latest.version == version and changed is not None:
-                    try:
-                        await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
-                    except TimeoutError:
-                        await _send(writer, _data(conn, b": keepalive"))
-                        continue
-                if self.latest.closed:
-                    return
-                if self.latest.version != version:
-                    version = self.latest.version
-                    await _send(writer, _data(conn, b"data: " + self.latest.body))
-        finally:
-            self.sse_by_address[address] -= 1
-            if self.sse_by_address[address] <= 0:
-                del self.sse_by_address[address]
+        await _send(writer, self._response(conn, 200, "text/event-stream", None))
+        version = self.latest.version
+        await _send(writer, _data(conn, b"retry: 2000\ndata: " + self.latest.body))
+        while not self.latest.closed:
+            changed = self._changed
+            if self.latest.version == version and changed is not None:
+                try:
+                    await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
+                except TimeoutError:
+                    await _send(writer, _data(conn, b": keepalive"))
+                    continue
+            if self.latest.closed:
+                return
+            if self.latest.version != version:
+                version = self.latest.version
+                await _send(writer, _data(conn, b"data: " + self.latest.body))
+
+
+def _loop_error(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """What asyncio itself reports (a connection's task cancelled as the view closes,
+    a client gone mid-write): a debug line, or one warning, never a traceback."""
+    exc = context.get("exception")
+    if exc is None or isinstance(exc, (asyncio.CancelledError, OSError, TimeoutError)):
+        log.debug("web: %s", context.get("message"))
+    else:
+        log.warning("web: %s: %s", context.get("message"), type(exc).__name__)
 
 
 async def _request(conn: h11.Connection, reader: asyncio.StreamReader) -> h11.Request | None:

@@ -291,12 +291,16 @@ def test_the_gauge_writes_only_its_own_topics_and_nodes_cannot_speak_for_it(
                 app.close()
 
 
-def test_a_node_that_does_not_lead_cannot_forge_the_cluster(tmp_path: Path) -> None:
+@pytest.mark.parametrize("managers", [None, ["pi-2", "pi-3"]], ids=["gauge", "gauge+acl"])
+def test_a_node_that_does_not_lead_cannot_forge_the_cluster(
+    tmp_path: Path, managers: list[str] | None
+) -> None:
     """Issue 20's breach, on the real broker: pi-1 says it is a manager and leads, and
     publishes a cluster of 1,000,000 tasks, its peers down, at 10 Hz (on its own topic,
     and on the old shared one). The managers pi-2 (the leader) and pi-3 name pi-2: the
-    gauge shows pi-2's cluster in every read, and counts pi-1's as not_leader."""
-    with StackBroker(tmp_path, ["pi-1", "pi-2", "pi-3"]) as b:
+    gauge shows pi-2's cluster in every read, and counts pi-1's as not_leader; with
+    SWARMGAUGE_MANAGERS the broker does not even take it."""
+    with StackBroker(tmp_path, ["pi-1", "pi-2", "pi-3"], managers=managers) as b:
         args = ["--broker", b.url_for("gauge"), "--http", f"127.0.0.1:{free_port()}",
                 "--broker-password-file", str(b.password_file("gauge"))]  # fmt: skip
         app = GaugeApp(load_gauge_config(args, {}))
@@ -345,7 +349,10 @@ def test_a_node_that_does_not_lead_cannot_forge_the_cluster(tmp_path: Path) -> N
     assert 1_000_000 not in seen and seen.count(4) > len(seen) // 2 and seen[-1] == 4
     series = 'swarmgauge_mqtt_messages_rejected_total{reason="not_leader"}'
     rejected = next(line for line in metrics.splitlines() if line.startswith(series))
-    assert float(rejected.split()[-1]) >= 10, rejected
+    if managers is None:  # the gauge refused each
+        assert float(rejected.split()[-1]) >= 10, rejected
+    else:  # the broker took none: none reached the gauge
+        assert float(rejected.split()[-1]) == 0, rejected
 
 
 @pytest.mark.parametrize(

@@ -190,3 +190,64 @@ def test_live_pages_are_capped_per_address(gauge: tuple[int, Path]) -> None:
     time.sleep(0.5)
     status, _, _ = get(port, "/api/cluster")
     assert status == 200
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_shares_give_every_address_its_slot_however_many_one_laptop_has() -> None:
+    """Issue 20's review: 125 addresses x 4 live pages took every slot. When all are
+    held, a newcomer takes the oldest slot of the address that holds the most."""
+    from gauge.web import Shares
+
+    shares = Shares(total=8, per_address=4)
+    laptop = [FakeTransport() for _ in range(8)]
+    for i, t in enumerate(laptop):  # two of the laptop's addresses fill everything
+        assert shares.take(f"10.0.0.{i // 4}", t)  # type: ignore[arg-type]
+    assert not shares.take("10.0.0.0", FakeTransport())  # type: ignore[arg-type]  # its cap
+    assert shares.take("10.0.0.9", FakeTransport())  # type: ignore[arg-type]  # a newcomer
+    assert laptop[0].aborted and sum(t.aborted for t in laptop) == 1
+    for i in range(2, 7):  # more newcomers: each gets a slot, the laptop gives them up
+        assert shares.take(f"10.0.1.{i}", FakeTransport())  # type: ignore[arg-type]
+    assert shares.count == 8 and [len(h) for h in shares.held.values()] == [1] * 8
+    assert sum(t.aborted for t in laptop) == 6  # the laptop's two addresses: one slot each
+    assert not shares.take("10.0.1.2", FakeTransport())  # type: ignore[arg-type]  # all fair
+
+
+def test_many_addresses_cannot_take_every_live_page_and_closing_is_quiet(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A laptop with 6 addresses x 4 live pages, where 8 live pages fit: the room's
+    address still gets one. Closing the view with them open logs no traceback."""
+    import gauge.web as web
+
+    monkeypatch.setattr(web, "MAX_SSE_CLIENTS", 8)
+    view = web.WebView("127.0.0.1", 0, web.Latest())
+    view.start()
+    port = view.address[1]
+    held: list[socket.socket] = []
+    caplog.set_level("DEBUG", logger="gauge.web")
+    try:
+        for i in range(6):
+            for _ in range(4):
+                s = socket.create_connection(("127.0.0.1", port), 5, (f"127.0.3.{i + 1}", 0))
+                s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                s.recv(4096)
+                held.append(s)
+        for _ in range(10):  # and some half-sent requests
+            s = socket.create_connection(("127.0.0.1", port), 5, ("127.0.3.9", 0))
+            s.sendall(b"GET / HT")
+            held.append(s)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/events", timeout=5)
+        assert page.status == 200 and page.readline() == b"retry: 2000\n"
+        page.close()
+    finally:
+        view.close()
+        for s in held:
+            s.close()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= 40], caplog.text

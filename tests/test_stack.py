@@ -46,6 +46,7 @@ def test_stack_deploys_and_the_agent_reaches_the_broker(
         "SWARMGAUGE_DOCKER_SOCKET": str(swarm.socket),
         "SWARMGAUGE_SECRETS": str(secrets),
         "SWARMGAUGE_NODES": hostname,
+        "SWARMGAUGE_MANAGERS": hostname,
         "SWARMGAUGE_BROKER_OPEN": "yes" if variant == "open" else "no",
     }
     made = subprocess.run(

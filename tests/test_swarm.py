@@ -271,9 +271,9 @@ class FaultyProxy(LoopbackProxy):
         self.path = path.encode()
         self.answer = answer
 
-    def _relay(self, client: socket.socket, request: bytes, streaming: bool) -> None:
+    def _relay(self, client: socket.socket, request: bytes, stream_s: float | None = None) -> None:
         if not request.split(b" ", 2)[1].split(b"?")[0].endswith(self.path):
-            super()._relay(client, request, streaming)
+            super()._relay(client, request, stream_s)
             return
         if self.answer is None:
             time.sleep(3)  # longer than the sampler's timeout; then nothing

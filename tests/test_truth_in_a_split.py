@@ -228,6 +228,42 @@ def test_a_claimant_against_a_lone_manager_gives_unknown_never_its_word() -> Non
     assert view.snapshot()["desired"] == 3  # pi-3's claim to be a manager is not counted
 
 
+def test_a_forgery_that_calls_the_real_managers_workers_is_a_conflict_not_the_truth() -> None:
+    """A rooted worker (pi-2) claims to be the leader and publishes a cluster whose
+    node list calls the real managers workers (so their votes would not count). The
+    real leader's state passes too: two that pass are a conflict, never the forgery;
+    once pi-2 is silent the real one is taken (issue 20's review)."""
+    clocks = Clocks()
+    view = view_with(clocks)
+    for i in range(3):
+        t = T0 + i
+        view.apply("swarmgauge/node/pi-1/state", state("pi-1", t, leader=True))
+        view.apply("swarmgauge/node/pi-3/state", state("pi-3", t, sees="pi-1"))
+        view.apply("swarmgauge/node/pi-2/state", state("pi-2", t, leader=True))
+        view.apply("swarmgauge/node/pi-2/cluster", forged_by_pi2(t))
+        view.apply("swarmgauge/node/pi-1/cluster", cluster(t))
+        snap = view.snapshot()
+        assert snap["desired"] is None and snap["totals_unknown"].startswith("two nodes")
+        clocks.tick(1)
+    clocks.tick(5)  # pi-2 silent; the real managers go on
+    view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0 + 8, leader=True))
+    view.apply("swarmgauge/node/pi-3/state", state("pi-3", T0 + 8, sees="pi-1"))
+    view.apply("swarmgauge/node/pi-1/cluster", cluster(T0 + 8))
+    assert view.snapshot()["desired"] == 3
+
+
+def forged_by_pi2(sampled: float) -> bytes:
+    """pi-2's forgery: it leads, pi-1 and pi-3 are workers, 999 tasks wanted."""
+    nodes = [node("2", leader=True, role="manager"), node("1"), node("3")]
+    reading = cluster_view(
+        nodes,
+        [service("w", {"Replicated": {"Replicas": 999}}, {"DesiredTasks": 999})],
+        [task("w", "2")],
+    )
+    snap = cluster_snapshot(now=at(sampled), cluster=reading, capacity=8, publisher="pi-2")
+    return json.dumps(snap).encode()
+
+
 def cluster_with_worker(sampled: float, worker: str) -> bytes:
     """pi-1 leads; `worker` is a worker in the Swarm's word."""
     nodes = [node("1", leader=True, role="manager"), node(worker[-1], role="worker")]

@@ -16,6 +16,7 @@ from tests.peers.net import wait_until
 from tests.test_gauge import Publisher
 
 SUBSCRIBER = Path(__file__).resolve().parents[1] / "workshop" / "subscriber.py"
+WORKSHOP = SUBSCRIBER.parent
 
 
 def test_load_generator_burns_the_share_it_is_asked_for() -> None:
@@ -77,3 +78,44 @@ def test_armhf_build_without_buildx_says_what_it_can_do() -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert "no docker buildx" in result.stderr and "--load --platforms" in result.stderr
+
+
+def test_passwords_gives_each_node_its_own_service_and_secret(tmp_path: Path) -> None:
+    """workshop/passwords with odd and repeated names: one service and one secret per
+    node kept, each secret that node's own password, no name twice; a re-run keeps
+    every password and adds the new node's."""
+    import yaml
+
+    nodes = "pi-1 pi.3 pi_3 Pi-4 * gauge -x pi:5 pi-1 pi-6.local pi-6_local"
+    env = {
+        "PATH": os.environ["PATH"],
+        "SWARMGAUGE_SECRETS": str(tmp_path),
+        "SWARMGAUGE_NODES": nodes,
+    }
+    made = subprocess.run(["sh", str(WORKSHOP / "passwords")], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    text = (tmp_path / "agents.yml").read_text()
+    stack = yaml.safe_load(text)
+    kept = ["pi-1", "pi.3", "Pi-4", "pi-6.local"]
+    assert (
+        sorted(stack["services"])
+        == sorted(stack["secrets"])
+        == sorted(f"agent-{n.replace('.', '-')}" for n in kept)
+    )
+    assert text.count("agent-pi-3:") == 2  # once a service, once a secret: never twice each
+    lines = dict(line.split(":", 1) for line in (tmp_path / "agent_passwords").read_text().split())
+    assert sorted(lines) == sorted(kept)
+    for node in kept:
+        secret = stack["secrets"][f"agent-{node.replace('.', '-')}"]["file"]
+        assert Path(secret).read_text().strip() == lines[node]
+        service = stack["services"][f"agent-{node.replace('.', '-')}"]
+        assert service["deploy"]["placement"]["constraints"] == [f"node.hostname == {node}"]
+    assert len(set(lines.values())) == len(lines)  # every node its own
+    before = dict(lines)
+    env["SWARMGAUGE_NODES"] = "pi-1 pi-7"
+    again = subprocess.run(["sh", str(WORKSHOP / "passwords")], env=env, capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    after = dict(line.split(":", 1) for line in (tmp_path / "agent_passwords").read_text().split())
+    assert {k: after[k] for k in before} == before and "pi-7" in after

@@ -29,10 +29,16 @@ class StackBroker(Broker):
     port: the agents' and the gauge's listener; viewer_port: the viewers'."""
 
     def __init__(
-        self, workdir: Path, nodes: list[str], open_: bool = False, tls: bool = False
+        self,
+        workdir: Path,
+        nodes: list[str],
+        open_: bool = False,
+        tls: bool = False,
+        managers: list[str] | None = None,
     ) -> None:
         super().__init__(workdir)
         self.nodes = nodes
+        self.managers = managers  # SWARMGAUGE_MANAGERS; None: unset (every node may)
         self.open = open_
         self.tls = tls
         self.viewer_port = free_port()
@@ -65,6 +71,7 @@ class StackBroker(Broker):
             "SWARMGAUGE_BROKER_BIND": self.host,
             "SWARMGAUGE_BROKER_OPEN": "yes" if self.open else "no",
             "SWARMGAUGE_BROKER_TLS": "yes" if self.tls else "no",
+            **({"SWARMGAUGE_MANAGERS": " ".join(self.managers)} if self.managers else {}),
         }
 
     def url_for(self, user: str) -> str:
