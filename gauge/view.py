@@ -135,7 +135,7 @@ class ClusterEntry:
     desired: int | None  # None with `unknown`: the leader has lost quorum
     running: int | None
     sampled_at: float
-    publisher: str | None
+    publisher: str  # the node whose topic it came on
     nodes: dict[str, SwarmNode] = field(default_factory=dict)  # by safe name and by ID
     services: tuple[ServiceEntry, ...] = ()
     unknown: str | None = None  # why the publisher gives no totals
@@ -500,7 +500,7 @@ class ClusterView:
     def _backed(self, candidate: ClusterEntry, now: float) -> bool:
         """A majority of its managers name its publisher, whose own state says it leads."""
         votes, reporting = self._backing(candidate, now)
-        publisher = self.nodes.get(candidate.publisher or "")
+        publisher = self.nodes.get(candidate.publisher)
         return 2 * votes > reporting and publisher is not None and publisher.leader
 
     def _trust(self, now: float) -> str | None:
@@ -511,8 +511,8 @@ class ClusterView:
             self.cluster = backed[0]
             return None
         if backed:
-            names = ", ".join(sorted(c.publisher or "?" for c in backed))
-            return f"two nodes each claim to lead with their managers' word: {names}"
+            names = ", ".join(sorted(c.publisher for c in backed))
+            return f"{len(backed)} nodes each claim to lead with their managers' word: {names}"
         best = max(
             ((self._backing(c, now), c.publisher) for c in self.clusters.values()), default=None
         )
@@ -584,7 +584,7 @@ class ClusterView:
             return "; ".join([why, *self._manager_troubles()])
         # what is wrong with the last one trusted says most; else why it is not trusted now
         age = self._age(c, now)
-        publisher = self.nodes.get(c.publisher or "")
+        publisher = self.nodes.get(c.publisher)
         if age == float("inf"):
             why = "the last cluster state is dated in the future (its publisher's clock is ahead)"
         elif age > self._cluster_fresh_for(publisher):
@@ -596,7 +596,7 @@ class ClusterView:
                 and publisher.sampled_at > c.sampled_at
             )
             if publisher is None or publisher.offline:
-                why = f"its publisher {c.publisher or '(unnamed)'} is offline"
+                why = f"its publisher {c.publisher} is offline"
             elif newer and not publisher.leader:
                 why = f"its publisher {c.publisher} no longer leads"
             elif newer and not publisher.docker_ok:

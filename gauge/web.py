@@ -164,7 +164,8 @@ class Shares:
 
     def give_back(self, address: str, transport: asyncio.WriteTransport) -> None:
         mine = self.held.get(address, {})
-        if mine.pop(transport, False) is None:
+        if transport in mine:  # not given back already (an evicted one is, at once)
+            del mine[transport]
             self.count -= 1
         if not mine:
             self.held.pop(address, None)
