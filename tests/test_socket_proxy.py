@@ -94,6 +94,10 @@ TRICKY_TARGETS = [
     f"/v1.41/events?{filters(type=['container'], event=[], label=[TASK])}",  # no event: all
     f"/v1.41/containers/json?{filters(label=[TASK])}",  # stopped ones too
     f"/v1.41/tasks?{filters(desired_state=['running'], name=['x'])}",
+    # a name twice: which one a parser keeps is its own choice
+    "/v1.41/events?" + urlencode({"filters": '{"type":{"container":true},'
+        '"event":{"exec_start":true},"event":{"start":true},'
+        f'"label":{{"{TASK}":true}}}}'}),
 ]  # fmt: skip
 SMUGGLED = [
     # a GET with a body that is another request

@@ -160,9 +160,9 @@ def check_filters(text: str, allowed: Mapping[str, set[str]]) -> None:
     if len(text) > 1024:
         raise Refused("filters over 1 KiB")
     try:
-        filters = json.loads(text)
+        filters = json.loads(text, object_pairs_hook=_no_repeated_keys)
     except (ValueError, RecursionError):
-        raise Refused("filters not JSON") from None
+        raise Refused("filters not JSON, or a name given twice") from None
     if not isinstance(filters, dict):
         raise Refused("filters not an object")
     if set(filters) != set(allowed):
@@ -179,6 +179,15 @@ def check_filters(text: str, allowed: Mapping[str, set[str]]) -> None:
             or not all(isinstance(v, str) and v in allowed[name] for v in values)
         ):
             raise Refused(f"filter {name}={str(values)[:40]}")
+
+
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are each given once: which of two a parser keeps is
+    the parser's choice, and Docker's is not this one."""
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key given twice")
+    return dict(pairs)
 
 
 def upstream_request(method: bytes, target: bytes) -> bytes:
