@@ -47,7 +47,10 @@ def take_sample(
     swarm_reading = swarm.read()
     host_reading = host.read()
     strain = node_strain(
-        host_reading.cpu_percent, host_reading.memory_percent, swarm_reading.tasks_running, capacity
+        host_reading.cpu_percent,
+        host_reading.memory_percent,
+        swarm_reading.workload_tasks,
+        capacity,
     )
     return Sample(time=clock(), host=host_reading, swarm=swarm_reading, strain=strain)
 

@@ -46,6 +46,8 @@ def node_snapshot(
         "tasks": {
             "running": swarm.tasks_running,  # None: Docker could not be read (unknown, not 0)
             "by_service": dict(swarm.tasks_by_service or {}),
+            # of those running, the gauge's own stack's: counted, but not strain
+            "own": swarm.own_tasks,
         },
         "strain": {k: None if v is None else round(v, 3) for k, v in strain.as_dict().items()},
         "docker": {"ok": swarm.ok, "error": swarm.error},
@@ -62,16 +64,22 @@ def cluster_snapshot(
 
     The leader knows every node's tasks but not their CPU or memory (those arrive in
     each node's own state), so strain here is built from what it does know:
-    `tasks` = mean over ready nodes of running tasks / capacity, `missing` = the
-    fraction of desired tasks not running, `value` = the larger of the two. The
-    gauge combines node states and this into the full cluster strain.
+    `tasks` = mean over ready nodes of running workload tasks / capacity, `missing` =
+    the fraction of desired workload tasks not running, `value` = the larger of the
+    two. The gauge combines node states and this into the full cluster strain. The
+    totals count every task; `own_desired` and `own_running` say how many of them are
+    the gauge's own stack's (not strain).
 
     A leader without quorum (a majority of the managers unreachable) still answers
     from its store: its totals and strain are null then, and `totals_unknown` says why.
     """
     ready = [n for n in cluster.nodes if n.state == "ready"]
-    node_task_strains = [n.tasks_running / capacity for n in cluster.nodes if node_is_up(n.state)]
+    node_task_strains = [
+        (n.tasks_running - n.own_tasks) / capacity for n in cluster.nodes if node_is_up(n.state)
+    ]
     desired, running = cluster.desired, cluster.running
+    workload_desired = desired - cluster.own_desired
+    workload_running = running - cluster.own_running
     unknown = cluster.quorum_lost
     known = unknown is None
     return {
@@ -89,6 +97,7 @@ def cluster_snapshot(
                 "leader": n.leader,
                 "reachability": n.reachability,
                 "tasks_running": n.tasks_running,
+                "own_tasks": n.own_tasks,
             }
             for n in cluster.nodes
         ],
@@ -99,6 +108,7 @@ def cluster_snapshot(
                 "desired": s.desired,
                 "running": s.running,
                 "why": s.why,
+                "own": s.own,
             }
             for s in cluster.services
         ],
@@ -108,13 +118,17 @@ def cluster_snapshot(
             "services": len(cluster.services),
             "desired": desired if known else None,
             "running": running if known else None,
+            "own_desired": cluster.own_desired if known else None,
+            "own_running": cluster.own_running if known else None,
         },
         "totals_unknown": unknown,
         "strain": {
-            "value": round(cluster_strain(node_task_strains, desired, running), 3)
+            "value": round(cluster_strain(node_task_strains, workload_desired, workload_running), 3)
             if known
             else None,
             "tasks": round(mean01(node_task_strains), 3),
-            "missing": round(missing_fraction(desired, running), 3) if known else None,
+            "missing": round(missing_fraction(workload_desired, workload_running), 3)
+            if known
+            else None,
         },
     }

@@ -4,12 +4,14 @@ Every component is a fraction from 0 (idle) to 1 (at capacity):
 
     cpu    = cpu_percent / 100
     memory = memory_percent / 100
-    tasks  = running tasks / task capacity (default 8: one Blinkt LED each)
+    tasks  = running workload tasks / task capacity (default 4)
 
-A node's strain is its largest known component (tasks is None while Docker cannot
-be read: unknown, never 0). The cluster's strain is the larger of
-the mean of the online nodes' strains and the fraction of desired tasks that are
-not running.
+Workload: every Swarm task but the gauge's own stack's (its broker, gauge, agents and
+socket proxies are counted in the task totals, never in the strain: the gauge must
+not measure itself). A node's strain is its largest known component (tasks is None
+while Docker cannot be read: unknown, never 0). The cluster's strain is the larger
+of the mean of the online nodes' strains and the fraction of desired workload tasks
+that are not running.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DEFAULT_TASK_CAPACITY = 8
+# Four small services beside the gauge's own is what a Pi Zero W (one core, 512 MB)
+# runs without strain showing in its CPU: so the fourth load task of lab 4 on a node
+# makes it red, whatever the node (a laptop's cores would hide it in the CPU).
+DEFAULT_TASK_CAPACITY = 4
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,8 @@ def node_strain(
     capacity: int = DEFAULT_TASK_CAPACITY,
 ) -> Strain:
     """Strain of one node. cpu_percent and memory_percent: 0 to 100; capacity ≥ 1;
-    tasks_running None where they could not be counted (then tasks is None too)."""
+    tasks_running: workload tasks (the gauge's own left out), None where they could
+    not be counted (then tasks is None too)."""
     if capacity < 1:
         raise ValueError(f"task capacity must be at least 1, got {capacity}")
     cpu = clamp01(cpu_percent / 100.0)

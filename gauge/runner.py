@@ -25,6 +25,7 @@ from gauge.config import GaugeConfig
 from gauge.discovery import cluster_discovery
 from gauge.metrics import MessageCounts, metrics_page
 from gauge.outputs import TICK_S, Needle, Outputs
+from gauge.summary import with_alarm
 from gauge.view import ClusterView, Rejected
 from gauge.web import Latest, WebView
 
@@ -96,7 +97,10 @@ class Gauge:
         return True
 
     def refresh(self) -> None:
-        snapshot = self.view.snapshot()
+        c = self.config
+        snapshot = with_alarm(
+            self.view.snapshot(), c.alarm_at, c.thresholds.amber_at, c.thresholds.red_at
+        )
         changed = snapshot != self.snapshot
         if changed:
             self.snapshot = snapshot

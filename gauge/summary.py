@@ -35,12 +35,40 @@ def node_counts(nodes: list[dict[str, Any]]) -> dict[str, int]:
 def alarm(snapshot: dict[str, Any], alarm_at: float) -> bool:
     """Lit at high strain, when the totals were lost (no leader, quorum gone), or while
     a node is offline or down."""
+    return alarm_why(snapshot, alarm_at) is not None
+
+
+def alarm_why(snapshot: dict[str, Any], alarm_at: float) -> str | None:
+    """Why the alarm is lit, in one line; None while it is not."""
+    why = []
     strain = snapshot["strain"]
-    return (
-        (strain is not None and strain >= alarm_at)
-        or bool(snapshot.get("totals_lost"))
-        or any(not n["online"] or n.get("down") for n in snapshot["nodes"])
-    )
+    if strain is not None and strain >= alarm_at:
+        why.append(f"strain {strain:.0%} (the alarm is at {alarm_at:.0%})")
+    if snapshot.get("totals_lost"):
+        why.append(f"the Swarm's totals are lost: {snapshot.get('totals_unknown')}")
+    troubled = [
+        f"{n['name']} {'offline' if not n['online'] else 'down'}"
+        for n in snapshot["nodes"]
+        if not n["online"] or n.get("down")
+    ]
+    if troubled:
+        more = f" and {len(troubled) - 3} more" if len(troubled) > 3 else ""
+        why.append(", ".join(troubled[:3]) + more)
+    return "; ".join(why)[:300] if why else None
+
+
+def with_alarm(
+    snapshot: dict[str, Any], alarm_at: float, amber_at: float, red_at: float
+) -> dict[str, Any]:
+    """The snapshot as /api/cluster serves it: with the alarm, why it is lit, and the
+    levels the page colours by."""
+    why = alarm_why(snapshot, alarm_at)
+    return {
+        **snapshot,
+        "alarm": why is not None,
+        "alarm_why": why,
+        "levels": {"amber": amber_at, "red": red_at, "alarm": alarm_at},
+    }
 
 
 def cluster_summary(snapshot: dict[str, Any], alarm_at: float) -> dict[str, Any]:

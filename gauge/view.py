@@ -77,6 +77,7 @@ class Rejected(ValueError):
 class NodeEntry:
     strain: float = 0.0
     tasks_running: int | None = 0  # None: its agent could not count them
+    own_tasks: int = 0  # of tasks_running, the gauge's own stack's (not strain)
     leds: list[list[float]] | None = None
     cpu_percent: float | None = None  # None: the state had no host part
     memory_percent: float | None = None
@@ -119,6 +120,7 @@ class ServiceEntry:
     desired: int
     running: int
     why: str | None  # where tasks are missing: what Swarm says of one
+    own: bool = False  # the gauge's own stack's: counted, not strain
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +129,7 @@ class ServiceEntry:
             "desired": self.desired,
             "running": self.running,
             "why": self.why,
+            "own": self.own,
         }
 
 
@@ -136,6 +139,8 @@ class ClusterEntry:
     running: int | None
     sampled_at: float
     publisher: str  # the node whose topic it came on
+    own_desired: int = 0  # of desired and running, the gauge's own stack's (not strain)
+    own_running: int = 0
     nodes: dict[str, SwarmNode] = field(default_factory=dict)  # by safe name and by ID
     services: tuple[ServiceEntry, ...] = ()
     unknown: str | None = None  # why the publisher gives no totals
@@ -241,6 +246,7 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
         tasks_running=(
             None if (running := tasks.get("running")) is None else _count(running, "tasks.running")
         ),
+        own_tasks=_count(tasks.get("own", 0), "tasks.own"),
         leds=leds,
         cpu_percent=cpu,
         memory_percent=memory,
@@ -294,12 +300,17 @@ def parse_cluster_state(payload: bytes, node: str) -> ClusterEntry:
         swarm_nodes[f"id:{_text(n.get('id'), 'a node id')}"] = swarm_node
     unknown = _maybe_text(state.get("totals_unknown"), "totals_unknown")
     desired, running = totals.get("desired"), totals.get("running")
+    own_desired = own_running = 0
     if unknown is None or desired is not None or running is not None:
         desired = _count(desired, "totals.desired")
         running = _count(running, "totals.running")
+        own_desired = min(_count(totals.get("own_desired") or 0, "totals.own_desired"), desired)
+        own_running = min(_count(totals.get("own_running") or 0, "totals.own_running"), running)
     return ClusterEntry(
         desired=desired,
         running=running,
+        own_desired=own_desired,
+        own_running=own_running,
         sampled_at=_time(state.get("time")),
         publisher=node,
         nodes=swarm_nodes,
@@ -322,6 +333,7 @@ def _services(services: Any) -> tuple[ServiceEntry, ...]:
                 desired=_count(s.get("desired"), "a service's desired"),
                 running=_count(s.get("running"), "a service's running"),
                 why=_maybe_text(s.get("why"), "a service's why"),
+                own=s.get("own") is True,
             )
         )
     return tuple(parsed)
@@ -650,6 +662,7 @@ class ClusterView:
                     "stale": stale,
                     "strain": entry.strain,
                     "tasks_running": entry.tasks_running,
+                    "own_tasks": entry.own_tasks,
                     "leds": entry.leds,
                     "cpu_percent": entry.cpu_percent,
                     "memory_percent": entry.memory_percent,
@@ -668,15 +681,23 @@ class ClusterView:
         counted = [n["strain"] for n in nodes if n["counted"]]
         desired: int | None = None
         running: int | None = None
+        own_desired: int | None = None
+        own_running: int | None = None
         if cluster is not None:
             desired, running = cluster.desired, cluster.running
+            own_desired, own_running = cluster.own_desired, cluster.own_running
         strain: float | None = None
         if counted or desired is not None:
-            strain = round(cluster_strain(counted, desired or 0, running or 0), 3)
+            # the gauge's own stack's tasks are not strain (a missing broker is no load)
+            workload_desired = (desired or 0) - (own_desired or 0)
+            workload_running = (running or 0) - (own_running or 0)
+            strain = round(cluster_strain(counted, workload_desired, workload_running), 3)
         return {
             "strain": strain,
             "desired": desired,
             "running": running,
+            "own_desired": own_desired,
+            "own_running": own_running,
             "totals_unknown": unknown,
             # there were totals and now there are none: the leader's agent is gone,
             # an election, quorum lost (the alarm lights)

@@ -23,6 +23,8 @@ BAD_VALUES = [
     (["--broker", "mqtt://host:99999"], "--broker"),
     (["--capacity", "0"], "--capacity"),
     (["--capacity", "2.5"], "--capacity"),
+    (["--stack", "my stack"], "--stack"),
+    (["--stack", "-x"], "--stack"),
     (["--prefix", "a/#"], "--prefix"),
     (["--docker-host", "ssh://pi@node1"], "--docker-host"),
     (["--docker-host", "tcp://127.0.0.1"], "--docker-host"),

@@ -76,7 +76,10 @@ def test_defaults_serve_a_workshop() -> None:
     config = load_agent_config([], {})
     assert config.interval_s == 5.0 and config.brightness == 0.1 and config.display == "auto"
     assert config.mqtt.broker == BrokerUrl("localhost", 1883)
-    assert config.docker_host == "unix:///var/run/docker.sock" and config.capacity == 8
+    assert config.docker_host == "unix:///var/run/docker.sock" and config.capacity == 4
+    assert config.stack == "swarmgauge"
+    assert load_agent_config(["--stack", "none"], {}).stack is None  # every task is strain
+    assert load_agent_config([], {"SWARMGAUGE_STACK": "gauge2"}).stack == "gauge2"
     assert load_agent_config([], {"DOCKER_HOST": "tcp://127.0.0.1:2375"}).docker_host == (
         "tcp://127.0.0.1:2375"
     )

@@ -26,7 +26,7 @@ def test_iso_utc_is_z_with_milliseconds() -> None:
 
 
 def make_node(swarm: SwarmReading, leds: list[tuple[int, int, int, float]] | None = None) -> dict:  # type: ignore[type-arg]
-    strain = node_strain(HOST.cpu_percent, HOST.memory_percent, swarm.tasks_running, 8)
+    strain = node_strain(HOST.cpu_percent, HOST.memory_percent, swarm.workload_tasks, 8)
     return node_snapshot(
         node="pi-1", now=NOW, host=HOST, swarm=swarm, strain=strain, interval_s=5.0, leds=leds
     )
@@ -34,7 +34,13 @@ def make_node(swarm: SwarmReading, leds: list[tuple[int, int, int, float]] | Non
 
 def test_worker_snapshot_has_every_contract_field() -> None:
     snap = make_node(
-        SwarmReading(ok=True, role="worker", node_id="n1x", tasks_by_service={"web": 2, "db": 1})
+        SwarmReading(
+            ok=True,
+            role="worker",
+            node_id="n1x",
+            tasks_by_service={"web": 2, "db": 1, "swarmgauge_agent-pi-1": 1},
+            own_tasks=1,
+        )
     )
     validate("node", snap)
     assert snap == {
@@ -54,7 +60,12 @@ def test_worker_snapshot_has_every_contract_field() -> None:
             "temperature_c": 48.3,
             "throttled": None,
         },
-        "tasks": {"running": 3, "by_service": {"web": 2, "db": 1}},
+        # the gauge's own agent is counted, and is not strain: tasks 3 of 8
+        "tasks": {
+            "running": 4,
+            "by_service": {"web": 2, "db": 1, "swarmgauge_agent-pi-1": 1},
+            "own": 1,
+        },
         "strain": {"value": 0.61, "cpu": 0.372, "memory": 0.61, "tasks": 0.375},
         "docker": {"ok": True, "error": None},
     }
@@ -63,7 +74,7 @@ def test_worker_snapshot_has_every_contract_field() -> None:
 def test_docker_error_snapshot_validates() -> None:
     snap = make_node(SwarmReading(ok=False, error="Docker socket /x not found"))
     validate("node", snap)
-    assert snap["role"] == "none" and snap["tasks"] == {"running": 0, "by_service": {}}
+    assert snap["role"] == "none" and snap["tasks"] == {"running": 0, "by_service": {}, "own": 0}
 
 
 def test_leds_are_carried_and_validated() -> None:
@@ -97,13 +108,14 @@ def test_schema_rejects_what_breaks_the_contract(path: tuple[str, ...], bad: obj
 def cluster_reading() -> ClusterReading:
     return ClusterReading(
         nodes=(
-            ClusterNode("id1", "pi-1", "manager", "ready", "active", True, 3),
+            ClusterNode("id1", "pi-1", "manager", "ready", "active", True, 3, own_tasks=1),
             ClusterNode("id2", "pi-2", "worker", "ready", "active", False, 1),
             ClusterNode("id3", "pi-3", "worker", "down", "active", False, 0),
         ),
         services=(
             ClusterService("web", "replicated", desired=4, running=3),
-            ClusterService("agent", "global", desired=3, running=1),
+            # the gauge's own stack's: counted in the totals, never strain
+            ClusterService("agent", "global", desired=3, running=1, own=True),
         ),
     )
 
@@ -118,10 +130,14 @@ def test_cluster_snapshot() -> None:
         "services": 2,
         "desired": 7,
         "running": 4,
+        "own_desired": 3,
+        "own_running": 1,
     }
-    # tasks: mean over ready nodes of 3/8 and 1/8; missing: 3 of 7
-    assert snap["strain"] == {"value": 0.429, "tasks": 0.25, "missing": 0.429}
-    assert [s["name"] for s in snap["services"]] == ["web", "agent"]
+    # workload tasks only: mean over ready nodes of (3 - 1)/8 and 1/8; missing: 1 of 4
+    # (counting the gauge's own: tasks 0.25, missing 3 of 7)
+    assert snap["strain"] == {"value": 0.25, "tasks": 0.188, "missing": 0.25}
+    assert [(s["name"], s["own"]) for s in snap["services"]] == [("web", False), ("agent", True)]
+    assert [n["own_tasks"] for n in snap["nodes"]] == [1, 0, 0]
 
 
 def test_cluster_without_leader_validates() -> None:

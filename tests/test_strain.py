@@ -40,8 +40,9 @@ def test_node_strain_is_the_largest_component() -> None:
                 assert 0.0 <= s.value <= 1.0
 
 
-def test_node_strain_default_capacity_is_eight_leds() -> None:
-    assert node_strain(0, 0, 4).tasks == 0.5
+def test_node_strain_default_capacity_is_four_workload_tasks() -> None:
+    # lab 4's steps on one node: green, amber, red
+    assert [node_strain(0, 0, n).tasks for n in (0, 1, 2, 3, 4, 5)] == [0, 0.25, 0.5, 0.75, 1, 1]
 
 
 def test_capacity_below_one_is_refused() -> None:

@@ -136,8 +136,53 @@ def test_local_tasks_group_by_service_and_skip_other_containers() -> None:
             "Labels": {"com.docker.swarm.task.id": "t4", "com.docker.swarm.service.name": "db"},
         },
         {"State": "running", "Labels": {"maintainer": "someone"}},
+        {
+            "State": "running",
+            "Labels": {
+                "com.docker.swarm.task.id": "t5",
+                "com.docker.swarm.service.name": "swarmgauge_gauge",
+                "com.docker.stack.namespace": "swarmgauge",
+            },
+        },
+        {
+            "State": "running",
+            "Labels": {
+                "com.docker.swarm.task.id": "t6",
+                "com.docker.swarm.service.name": "shop_web",
+                "com.docker.stack.namespace": "shop",
+            },
+        },
     ]
-    assert local_tasks(containers) == {"db": 1, "web": 2}
+    by_service = {"db": 1, "shop_web": 1, "swarmgauge_gauge": 1, "web": 2}
+    # the gauge's own stack's tasks are counted, and told apart (not strain)
+    assert local_tasks(containers, "swarmgauge") == (by_service, 1)
+    assert local_tasks(containers, "shop") == (by_service, 1)
+    assert local_tasks(containers) == (by_service, 0)
+
+
+def test_the_gauges_own_services_are_counted_but_not_strain() -> None:
+    nodes = [node("a", role="manager", leader=True), node("b")]
+    stack = {"Labels": {"com.docker.stack.namespace": "swarmgauge"}}
+    services = [
+        service("load", {"Replicated": {"Replicas": 2}}),
+        {
+            **service("gauge", {"Replicated": {"Replicas": 1}}),
+            "Spec": {"Name": "swarmgauge_gauge", "Mode": {"Replicated": {"Replicas": 1}}, **stack},
+        },
+    ]
+    tasks = [task("load", "a"), task("load", "b", state="starting"), task("gauge", "a")]
+    view = cluster_view(nodes, services, tasks, "swarmgauge")
+    assert [(s.name, s.own, s.desired, s.running) for s in view.services] == [
+        ("svc-load", False, 2, 1),
+        ("swarmgauge_gauge", True, 1, 1),
+    ]
+    assert (view.desired, view.running, view.own_desired, view.own_running) == (3, 2, 1, 1)
+    assert [(n.name, n.tasks_running, n.own_tasks) for n in view.nodes] == [
+        ("pi-a", 2, 1),
+        ("pi-b", 0, 0),
+    ]
+    # another stack's name: none of them is the gauge's
+    assert cluster_view(nodes, services, tasks, "other").own_desired == 0
 
 
 def test_docker_that_never_answers_times_out_with_one_line(tmp_path: Path) -> None:

@@ -501,7 +501,14 @@ def test_a_service_that_cannot_be_placed_says_why() -> None:
     view.apply("swarmgauge/node/pi-1/state", state("pi-1", T0, leader=True))
     view.apply("swarmgauge/node/pi-1/cluster", cluster(T0, tasks=tasks))
     assert view.snapshot()["services"] == [
-        {"name": "svc-w", "mode": "replicated", "desired": 3, "running": 1, "why": svc["why"]}
+        {
+            "name": "svc-w",
+            "mode": "replicated",
+            "desired": 3,
+            "running": 1,
+            "why": svc["why"],
+            "own": False,
+        }
     ]
 
 

@@ -35,4 +35,5 @@ def make_swarm_sampler(config: AgentConfig, cluster: ClusterMode) -> SwarmSample
         timeout_s=config.docker_timeout_s,
         cluster=cluster,
         probe_timeout_s=leadership_deadline(config.interval_s, config.docker_timeout_s),
+        stack=config.stack,
     )

@@ -81,7 +81,9 @@ ALLOWED: Mapping[str, Mapping[str, object]] = {
     "/nodes": {},
     "/services": {"status": {"true"}},
     "/tasks": {"filters": {"desired-state": {"running"}}},
-    "/containers/json": {"filters": {"label": {TASK_LABEL}, "status": {"running"}}},
+    "/containers/json": {
+        "filters": {"label": {TASK_LABEL}, "status": {"running"}, "health": {"healthy", "none"}}
+    },
     "/events": {
         "filters": {"type": {"container"}, "event": {"start", "die"}, "label": {TASK_LABEL}}
     },

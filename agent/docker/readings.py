@@ -12,6 +12,9 @@ Role = Literal["manager", "worker", "none"]
 
 TASK_LABEL = "com.docker.swarm.task.id"
 SERVICE_LABEL = "com.docker.swarm.service.name"
+# `docker stack deploy` puts it on a stack's services and their containers: the gauge's
+# own stack's tasks are counted, but are not strain (the gauge must not measure itself)
+STACK_LABEL = "com.docker.stack.namespace"
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class ClusterNode:
     leader: bool
     tasks_running: int
     reachability: str | None = None  # a manager's, as the leader sees it: reachable/unreachable
+    own_tasks: int = 0  # of tasks_running, the gauge's own stack's
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class ClusterService:
     desired: int
     running: int
     why: str | None = None
+    own: bool = False  # one of the gauge's own stack's services: not strain
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,14 @@ class ClusterReading:
     @property
     def running(self) -> int:
         return sum(s.running for s in self.services)
+
+    @property
+    def own_desired(self) -> int:
+        return sum(s.desired for s in self.services if s.own)
+
+    @property
+    def own_running(self) -> int:
+        return sum(s.running for s in self.services if s.own)
 
     @property
     def quorum_lost(self) -> str | None:
@@ -93,6 +106,7 @@ class SwarmReading:
     node_id: str | None = None
     hostname: str | None = None
     tasks_by_service: Mapping[str, int] | None = field(default_factory=dict)
+    own_tasks: int = 0  # of the tasks counted, the gauge's own stack's (not strain)
     cluster: ClusterReading | None = None
     # a manager's word on who leads (the gauge trusts the cluster state of the node a
     # majority of managers name); None on workers, and where /nodes did not answer
@@ -104,15 +118,31 @@ class SwarmReading:
             return None
         return sum(self.tasks_by_service.values())
 
+    @property
+    def workload_tasks(self) -> int | None:
+        """The running tasks that are strain: all but the gauge's own stack's."""
+        running = self.tasks_running
+        return None if running is None else max(running - self.own_tasks, 0)
 
-def local_tasks(containers: list[dict[str, Any]]) -> dict[str, int]:
-    """Running Swarm tasks on this engine by service, from GET /containers/json."""
+
+class EngineTasks(NamedTuple):
+    """The Swarm tasks an engine runs: by service, and how many are the gauge's own."""
+
+    by_service: dict[str, int]
+    own: int
+
+
+def local_tasks(containers: list[dict[str, Any]], stack: str | None = None) -> EngineTasks:
+    """Running Swarm tasks on this engine by service, from GET /containers/json; own:
+    those of the stack named `stack` (the gauge's own; None: none are)."""
     counts: Counter[str] = Counter()
+    own = 0
     for c in containers:
         labels = c.get("Labels") or {}
         if c.get("State", "running") == "running" and TASK_LABEL in labels:
             counts[labels.get(SERVICE_LABEL) or "unknown"] += 1
-    return dict(sorted(counts.items()))
+            own += stack is not None and labels.get(STACK_LABEL) == stack
+    return EngineTasks(dict(sorted(counts.items())), own)
 
 
 def _service_mode(spec_mode: Mapping[str, Any]) -> str:
@@ -131,6 +161,7 @@ def cluster_view(
     nodes: list[dict[str, Any]],
     services: list[dict[str, Any]],
     tasks: list[dict[str, Any]],
+    stack: str | None = None,
 ) -> ClusterReading:
     """The cluster from GET /nodes, /services?status=true and /tasks (desired-state=running).
 
@@ -140,10 +171,20 @@ def cluster_view(
     seconds after a new leader takes over, until it hears from them) is not down:
     its tasks count as they were last reported, or a failover would look like a
     mass outage that no engine shows.
+
+    stack: the gauge's own stack's name: its services are `own`, and so are their tasks
+    on each node (counted, but not strain).
     """
     ready = {n["ID"] for n in nodes if node_is_up(n.get("Status", {}).get("State"))}
+    own_services = {
+        s["ID"]
+        for s in services
+        if stack is not None
+        and ((s.get("Spec") or {}).get("Labels") or {}).get(STACK_LABEL) == stack
+    }
     running_by_service: Counter[str] = Counter()
     running_by_node: Counter[str] = Counter()
+    own_by_node: Counter[str] = Counter()
     desired_by_service: Counter[str] = Counter()
     why_by_service: dict[str, str] = {}
     for t in tasks:
@@ -154,6 +195,7 @@ def cluster_view(
         if t.get("Status", {}).get("State") == "running" and t.get("NodeID") in ready:
             running_by_service[service] += 1
             running_by_node[t["NodeID"]] += 1
+            own_by_node[t["NodeID"]] += service in own_services
         elif service not in why_by_service:
             why_by_service[service] = task_why(t, ready)
 
@@ -175,6 +217,7 @@ def cluster_view(
                 desired=desired,
                 running=running_by_service[s["ID"]],
                 why=why_by_service.get(s["ID"]) if running_by_service[s["ID"]] < desired else None,
+                own=s["ID"] in own_services,
             )
         )
 
@@ -188,6 +231,7 @@ def cluster_view(
             leader=bool((n.get("ManagerStatus") or {}).get("Leader", False)),
             tasks_running=running_by_node[n["ID"]],
             reachability=(n.get("ManagerStatus") or {}).get("Reachability") or None,
+            own_tasks=own_by_node[n["ID"]],
         )
         for n in nodes
     ]

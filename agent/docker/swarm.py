@@ -18,6 +18,7 @@ from agent.docker.errors import describe_docker_error, dockerd_answers
 from agent.docker.http import DockerApiError, DockerHttp
 from agent.docker.readings import (
     TASK_LABEL,
+    EngineTasks,
     Role,
     SwarmReading,
     cluster_view,
@@ -58,6 +59,9 @@ class SwarmSampler:
     probe_timeout_s: the deadline of the /nodes probe that tells leadership (at most
     timeout_s): after a disruptive election a manager's store hangs, and "no leader"
     must be said within the gauge's grace, not after the whole Docker timeout.
+
+    stack: the name of the gauge's own Swarm stack, whose tasks are counted but are not
+    strain (None: every task is strain).
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class SwarmSampler:
         info_max_age_s: float = 60.0,
         probe_timeout_s: float | None = None,
         left_after_s: float = 30.0,
+        stack: str | None = None,
     ) -> None:
         self._connect = connect
         self._base_url = base_url
@@ -87,6 +92,7 @@ class SwarmSampler:
         self._inactive_since: float | None = None  # when dockerd began to say "not in a swarm"
         self._left_after_s = left_after_s
         self._last_quorum: str | None = None
+        self._stack = stack
 
     def read(self) -> SwarmReading:
         if self._connect is None:
@@ -116,7 +122,8 @@ class SwarmSampler:
                 role=last.role if last else "none",
                 node_id=last.node_id if last else None,
                 hostname=last.hostname if last else None,
-                tasks_by_service=tasks,
+                tasks_by_service=None if tasks is None else tasks.by_service,
+                own_tasks=0 if tasks is None else tasks.own,
             )
         else:
             if reading.node_id is not None:
@@ -124,14 +131,14 @@ class SwarmSampler:
         self._log_change(reading)
         return reading
 
-    def _engine_tasks(self, exc: Exception) -> dict[str, int] | None:
+    def _engine_tasks(self, exc: Exception) -> EngineTasks | None:
         """The engine's own task containers, where dockerd answers but a Swarm call did
         not (a restarted manager's /info waits on Raft for seconds): never 0 tasks it
         did not count. None (unknown) where dockerd is gone or refused the connection."""
         if self._api is None or not dockerd_answers(exc):
             return None
         try:
-            return engine_tasks(self._api)
+            return engine_tasks(self._api, self._stack)
         except Exception:
             return None
 
@@ -198,17 +205,16 @@ class SwarmSampler:
         if last is None or now - self._inactive_since > self._left_after_s:
             self._last_known = None
             return SwarmReading(ok=False, error=why, hostname=hostname)
-        return SwarmReading(
-            ok=False,
-            error=why,
-            role=last.role,
-            node_id=last.node_id,
-            hostname=hostname,
-            tasks_by_service=engine_tasks(api),
+        return self._read_local(
+            api,
+            SwarmReading(
+                ok=False, error=why, role=last.role, node_id=last.node_id, hostname=hostname
+            ),
         )
 
     def _read_local(self, api: DockerHttp, base: SwarmReading) -> SwarmReading:
-        return replace(base, tasks_by_service=engine_tasks(api))
+        tasks = engine_tasks(api, self._stack)
+        return replace(base, tasks_by_service=tasks.by_service, own_tasks=tasks.own)
 
     def _read_as_manager(self, api: DockerHttp, info: SwarmReading) -> SwarmReading | None:
         """The cluster view where this node is a manager now; None where it is a worker.
@@ -266,7 +272,10 @@ class SwarmSampler:
             return self._read_local(api, replace(info, role="manager", ok=False, error=why))
         # its own tasks from its engine, as every other node counts them: right after
         # an election the new leader's task list can miss a task its engine runs
-        return replace(self._read_local(api, manager), cluster=cluster_view(nodes, services, tasks))
+        return replace(
+            self._read_local(api, manager),
+            cluster=cluster_view(nodes, services, tasks, self._stack),
+        )
 
 
 NOT_A_MANAGER = "not a swarm manager"
@@ -288,11 +297,16 @@ def no_leader(why: object) -> str:
     return f"no Swarm leader (an election, or quorum lost): {text}"[:300]
 
 
-def engine_tasks(api: DockerHttp) -> dict[str, int]:
-    """The Swarm task containers running on this engine, by service."""
-    return local_tasks(
-        api.get("/containers/json", filters=_filters(label=TASK_LABEL, status="running"))
-    )
+# A task whose container has a healthcheck is running for Swarm once it is healthy:
+# one still starting (or unhealthy) is not counted, here as in the cluster's totals.
+ENGINE_TASK_FILTERS = json.dumps(
+    {"label": [TASK_LABEL], "status": ["running"], "health": ["healthy", "none"]}
+)
+
+
+def engine_tasks(api: DockerHttp, stack: str | None = None) -> EngineTasks:
+    """The Swarm task containers running on this engine, by service; own: the stack's."""
+    return local_tasks(api.get("/containers/json", filters=ENGINE_TASK_FILTERS), stack)
 
 
 def read_services_and_tasks(api: DockerHttp) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -36,6 +36,8 @@ def docker_host(text: str) -> str:
 
 
 TOPIC_PREFIX = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
+STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+DEFAULT_STACK = "swarmgauge"  # what the README's `docker stack deploy … swarmgauge` names it
 
 
 def topic_prefix(text: str) -> str:
@@ -43,6 +45,16 @@ def topic_prefix(text: str) -> str:
     if len(prefix) > 64 or not TOPIC_PREFIX.fullmatch(prefix):
         raise ValueError("must be 1 to 64 of A-Z a-z 0-9 _ - in /-separated levels")
     return prefix
+
+
+def stack_name(text: str) -> str:
+    """A Docker stack's name (as `docker stack deploy` takes it), or none."""
+    name = text.strip()
+    if name.lower() == "none":
+        return "none"
+    if not STACK_NAME.fullmatch(name):
+        raise ValueError("must be a stack's name (1 to 63 of A-Z a-z 0-9 _ . -), or none")
+    return name
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ class AgentConfig:
     discovery: bool = True
     discovery_prefix: str = "homeassistant"
     heartbeat_file: str | None = None
+    stack: str | None = DEFAULT_STACK  # the gauge's own stack: its tasks are not strain
 
 
 HEARTBEAT_OPTION = Option(
@@ -154,8 +167,15 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "--capacity",
             whole_between(1, 1000),
             DEFAULT_TASK_CAPACITY,
-            "tasks that make a node's task strain 1",
+            "workload tasks that make a node's task strain 1",
             "TASKS",
+        ),
+        Option(
+            "--stack",
+            stack_name,
+            DEFAULT_STACK,
+            "the gauge's own stack: its tasks are counted, not strain (none: every task is)",
+            "NAME",
         ),
         Option("--brightness", fraction, 0.1, "LED brightness cap, 0 to 1", "0..1"),
         Option(
@@ -227,4 +247,5 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         discovery=not v["no_discovery"],
         discovery_prefix=v["discovery_prefix"],
         heartbeat_file=v["heartbeat_file"],
+        stack=None if v["stack"] == "none" else v["stack"],
     )
