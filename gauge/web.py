@@ -32,7 +32,7 @@ from typing import Any
 import h11
 
 log = logging.getLogger("gauge.web")
-KEEPALIVE_S = 15.0
+KEEPALIVE_S = 5  # the page calls the gauge gone after two silent ones
 REQUEST_TIMEOUT_S = 10.0
 SEND_TIMEOUT_S = 10.0
 MAX_HEAD = 8 * 1024
@@ -351,7 +351,8 @@ class WebView:
         return conn.send(h11.Response(status_code=status, headers=headers)) or b""
 
     async def _events(self, conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
-        """The newest snapshot now and on every change, a comment every KEEPALIVE_S."""
+        """The newest snapshot now and on every change; an `alive` event (its data: the
+        period) every KEEPALIVE_S between, so a page tells a cut link from a calm one."""
         await _send(writer, self._response(conn, 200, "text/event-stream", None))
         version = self.latest.version
         await _send(writer, _data(conn, b"retry: 2000\ndata: " + self.latest.body))
@@ -361,7 +362,7 @@ class WebView:
                 try:
                     await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
                 except TimeoutError:
-                    await _send(writer, _data(conn, b": keepalive"))
+                    await _send(writer, _data(conn, b"event: alive\ndata: %d" % KEEPALIVE_S))
                     continue
             if self.latest.closed:
                 return

@@ -92,7 +92,7 @@ def test_node_templates_read_a_real_node_state() -> None:
 
 
 def snapshot_with(strain: float | None, online: bool = True) -> dict[str, Any]:
-    node = {"online": online, "stale": False, "down": False, "in_swarm": None}
+    node = {"name": "pi-1", "online": online, "stale": False, "down": False, "in_swarm": None}
     return {"strain": strain, "desired": None, "running": None, "nodes": [node]}
 
 
