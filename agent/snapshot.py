@@ -65,8 +65,9 @@ def cluster_snapshot(
     The leader knows every node's tasks but not their CPU or memory (those arrive in
     each node's own state), so strain here is built from what it does know:
     `tasks` = mean over ready nodes of running workload tasks / capacity, `missing` =
-    the fraction of desired workload tasks not running, `value` = the larger of the
-    two. The gauge combines node states and this into the full cluster strain. The
+    the fraction of desired workload tasks neither running nor starting (a task whose
+    healthcheck has yet to pass is on its way), `value` = the larger of the two. The
+    gauge combines node states and this into the full cluster strain. The
     totals count every task; `own_desired` and `own_running` say how many of them are
     the gauge's own stack's (not strain).
 
@@ -78,8 +79,10 @@ def cluster_snapshot(
         (n.tasks_running - n.own_tasks) / capacity for n in cluster.nodes if node_is_up(n.state)
     ]
     desired, running = cluster.desired, cluster.running
-    workload_desired = desired - cluster.own_desired
-    workload_running = running - cluster.own_running
+    # the workload's desired tasks, and those "running" for the strain: a starting one
+    # is on its way, not missing
+    wanted = cluster.workload_desired
+    on_their_way = wanted - cluster.workload_missing
     unknown = cluster.quorum_lost
     known = unknown is None
     return {
@@ -109,6 +112,7 @@ def cluster_snapshot(
                 "running": s.running,
                 "why": s.why,
                 "own": s.own,
+                "starting": s.starting,
             }
             for s in cluster.services
         ],
@@ -123,12 +127,10 @@ def cluster_snapshot(
         },
         "totals_unknown": unknown,
         "strain": {
-            "value": round(cluster_strain(node_task_strains, workload_desired, workload_running), 3)
+            "value": round(cluster_strain(node_task_strains, wanted, on_their_way), 3)
             if known
             else None,
             "tasks": round(mean01(node_task_strains), 3),
-            "missing": round(missing_fraction(workload_desired, workload_running), 3)
-            if known
-            else None,
+            "missing": round(missing_fraction(wanted, on_their_way), 3) if known else None,
         },
     }

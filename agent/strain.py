@@ -11,7 +11,8 @@ socket proxies are counted in the task totals, never in the strain: the gauge mu
 not measure itself). A node's strain is its largest known component (tasks is None
 while Docker cannot be read: unknown, never 0). The cluster's strain is the larger
 of the mean of the online nodes' strains and the fraction of desired workload tasks
-that are not running.
+that are missing: neither running nor starting (a task whose healthcheck has yet to
+pass is on its way).
 """
 
 from __future__ import annotations
@@ -77,4 +78,9 @@ def mean01(values: Iterable[float]) -> float:
 
 def cluster_strain(online_node_values: Iterable[float], desired: int, running: int) -> float:
     """Cluster strain (0 to 1): max(mean of online nodes' strains, missing fraction)."""
-    return max(mean01(online_node_values), missing_fraction(desired, running))
+    return combined_strain(online_node_values, missing_fraction(desired, running))
+
+
+def combined_strain(online_node_values: Iterable[float], missing: float) -> float:
+    """Cluster strain (0 to 1) from the nodes' strains and the missing fraction (0 to 1)."""
+    return max(mean01(online_node_values), clamp01(missing))

@@ -40,7 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.shared.names import is_node_name, safe_name
-from agent.strain import cluster_strain
+from agent.strain import combined_strain
 from gauge.clocks import NodeClock
 
 MAX_PAYLOAD = 64 * 1024
@@ -141,6 +141,7 @@ class ClusterEntry:
     publisher: str  # the node whose topic it came on
     own_desired: int = 0  # of desired and running, the gauge's own stack's (not strain)
     own_running: int = 0
+    missing: float | None = None  # the leader's strain.missing: workload tasks short
     nodes: dict[str, SwarmNode] = field(default_factory=dict)  # by safe name and by ID
     services: tuple[ServiceEntry, ...] = ()
     unknown: str | None = None  # why the publisher gives no totals
@@ -301,9 +302,14 @@ def parse_cluster_state(payload: bytes, node: str) -> ClusterEntry:
     unknown = _maybe_text(state.get("totals_unknown"), "totals_unknown")
     desired, running = totals.get("desired"), totals.get("running")
     own_desired = own_running = 0
+    missing = None
     if unknown is None or desired is not None or running is not None:
         desired = _count(desired, "totals.desired")
         running = _count(running, "totals.running")
+        strain = state.get("strain")
+        if not isinstance(strain, dict):
+            raise Rejected("strain missing")
+        missing = _number(strain.get("missing"), 0, 1, "strain.missing")
         own_desired = min(_count(totals.get("own_desired") or 0, "totals.own_desired"), desired)
         own_running = min(_count(totals.get("own_running") or 0, "totals.own_running"), running)
     return ClusterEntry(
@@ -311,6 +317,7 @@ def parse_cluster_state(payload: bytes, node: str) -> ClusterEntry:
         running=running,
         own_desired=own_desired,
         own_running=own_running,
+        missing=missing,
         sampled_at=_time(state.get("time")),
         publisher=node,
         nodes=swarm_nodes,
@@ -688,10 +695,10 @@ class ClusterView:
             own_desired, own_running = cluster.own_desired, cluster.own_running
         strain: float | None = None
         if counted or desired is not None:
-            # the gauge's own stack's tasks are not strain (a missing broker is no load)
-            workload_desired = (desired or 0) - (own_desired or 0)
-            workload_running = (running or 0) - (own_running or 0)
-            strain = round(cluster_strain(counted, workload_desired, workload_running), 3)
+            # the leader's word on the workload tasks missing (the gauge's own, and
+            # those starting, are not)
+            missing = cluster.missing if cluster is not None else None
+            strain = round(combined_strain(counted, missing or 0.0), 3)
         return {
             "strain": strain,
             "desired": desired,

@@ -147,3 +147,19 @@ def test_cluster_without_leader_validates() -> None:
     snap = cluster_snapshot(now=NOW, cluster=reading, capacity=8, publisher="pi-1")
     validate("cluster", snap)
     assert snap["leader"] is None and snap["strain"]["value"] == 0.0
+
+
+def test_a_task_on_its_way_is_not_missing() -> None:
+    # a service just made: its one task is starting (its healthcheck not yet passed)
+    reading = ClusterReading(
+        nodes=(ClusterNode("id1", "pi-1", "manager", "ready", "active", True, 0),),
+        services=(
+            ClusterService("load", "replicated", desired=1, running=0, starting=1),
+            ClusterService("web", "replicated", desired=2, running=1),
+        ),
+    )
+    snap = cluster_snapshot(now=NOW, cluster=reading, capacity=4, publisher="pi-1")
+    validate("cluster", snap)
+    # web is one of 2 short; load's starting task is not: 1 of the 3 desired is missing
+    assert snap["strain"]["missing"] == 0.333 and snap["strain"]["value"] == 0.333
+    assert snap["totals"]["running"] == 1  # and it is not counted running either

@@ -176,6 +176,10 @@ def test_the_gauges_own_services_are_counted_but_not_strain() -> None:
         ("svc-load", False, 2, 1),
         ("swarmgauge_gauge", True, 1, 1),
     ]
+    # a task waiting on its healthcheck is not running, and not missing: on its way
+    load = view.services[0]
+    assert (load.starting, load.missing, load.why) == (1, 0, "starting")
+    assert (view.workload_desired, view.workload_missing) == (2, 0)
     assert (view.desired, view.running, view.own_desired, view.own_running) == (3, 2, 1, 1)
     assert [(n.name, n.tasks_running, n.own_tasks) for n in view.nodes] == [
         ("pi-a", 2, 1),

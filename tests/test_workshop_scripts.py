@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -119,3 +121,96 @@ def test_passwords_gives_each_node_its_own_service_and_secret(tmp_path: Path) ->
     assert again.returncode == 0, again.stderr
     after = dict(line.split(":", 1) for line in (tmp_path / "agent_passwords").read_text().split())
     assert {k: after[k] for k in before} == before and "pi-7" in after
+
+
+NEEDLE = WORKSHOP / "needle"
+
+
+def needle(*args: str, timeout_s: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(NEEDLE), *args], capture_output=True, text=True, timeout=timeout_s
+    )
+
+
+def cluster_with_load(running: int, desired: int) -> bytes:
+    """pi-1 leads: `load` with running of desired tasks, and one task of the gauge's own."""
+    from datetime import UTC, datetime
+
+    from agent.docker.readings import ClusterNode, ClusterReading, ClusterService
+    from agent.snapshot import cluster_snapshot
+
+    reading = ClusterReading(
+        nodes=(
+            ClusterNode(
+                "id1", "pi-1", "manager", "ready", "active", True, running + 1, own_tasks=1
+            ),
+        ),
+        services=(
+            ClusterService("load", "replicated", desired, running),
+            ClusterService("swarmgauge_gauge", "replicated", 1, 1, own=True),
+        ),
+    )
+    now = datetime.now(UTC)
+    return json.dumps(
+        cluster_snapshot(now=now, cluster=reading, capacity=4, publisher="pi-1")
+    ).encode()
+
+
+def test_needle_says_what_the_gauge_shows(broker: Broker) -> None:
+    from tests.test_gauge import api_until, node_payload, start_gauge
+
+    nodes = Publisher(broker)
+    app = start_gauge(broker)
+    try:
+        assert app.web is not None
+        url = app.web.url
+        first = needle("--url", url, "--once")
+        assert first.returncode == 0
+        assert first.stdout.split("  ", 1)[1] == "waiting for the first node…\n"
+
+        nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.2, leader=True))
+        nodes.send("swarmgauge/node/pi-1/cluster", cluster_with_load(1, 2))
+        api_until(app, lambda c: c["desired"] == 3)
+        line = needle("--url", url, "--once").stdout.split("  ", 1)[1]
+        # the workload (the gauge's own task counted apart): half of it missing, 50 %
+        assert line == "[##########..........]  50% amber  1 of 2 tasks running · load: 1 of 2\n"
+        short = needle("--url", url, "--until-tasks", "2", "--timeout", "2")
+        assert short.returncode == 1
+        assert short.stderr == "needle: not 2 of 2 tasks running after 2 s\n"
+
+        # the leader keeps speaking (its state is fresh for 3 intervals of 1 s) while
+        # the needle waits for 2 of 2 to hold
+        done = subprocess.Popen(
+            [sys.executable, str(NEEDLE), "--url", url, "--until-tasks", "2", "--timeout", "20"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        while done.poll() is None:
+            nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.95, leader=True))
+            nodes.send("swarmgauge/node/pi-1/cluster", cluster_with_load(2, 2))
+            time.sleep(0.5)
+        stdout, stderr = done.communicate()
+        assert done.returncode == 0, stderr
+        last = stdout.splitlines()[-1].split("  ", 1)[1]
+        assert last == (
+            "[###################.]  95% red    2 of 2 tasks running · "
+            "ALARM: strain 95% (the alarm is at 90%)"
+        )
+    finally:
+        app.close()
+        nodes.close()
+
+
+def test_needle_says_in_one_line_when_the_gauge_is_gone_or_a_flag_is_bad() -> None:
+    from tests.peers.net import free_port
+
+    gone = needle("--url", f"http://127.0.0.1:{free_port()}", "--once")
+    assert gone.returncode == 1
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d  gauge unreachable at http://127\.0\.0\.1:\d+: .*refused\n", gone.stdout
+    )
+    for bad in (["--every", "0"], ["--until-tasks", "-1"], ["--until-tasks", "x"]):
+        result = needle(*bad)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.splitlines()[-1].startswith("workshop/needle: error: ")

@@ -43,6 +43,12 @@ class ClusterService:
     running: int
     why: str | None = None
     own: bool = False  # one of the gauge's own stack's services: not strain
+    starting: int = 0  # of those not running, started and waiting on their healthcheck
+
+    @property
+    def missing(self) -> int:
+        """Desired tasks neither running nor starting: what the cluster is short of."""
+        return max(self.desired - self.running - self.starting, 0)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,15 @@ class ClusterReading:
     @property
     def own_running(self) -> int:
         return sum(s.running for s in self.services if s.own)
+
+    @property
+    def workload_desired(self) -> int:
+        return sum(s.desired for s in self.services if not s.own)
+
+    @property
+    def workload_missing(self) -> int:
+        """Workload tasks the cluster is short of (a task starting is on its way)."""
+        return sum(s.missing for s in self.services if not s.own)
 
     @property
     def quorum_lost(self) -> str | None:
@@ -183,6 +198,7 @@ def cluster_view(
         and ((s.get("Spec") or {}).get("Labels") or {}).get(STACK_LABEL) == stack
     }
     running_by_service: Counter[str] = Counter()
+    starting_by_service: Counter[str] = Counter()
     running_by_node: Counter[str] = Counter()
     own_by_node: Counter[str] = Counter()
     desired_by_service: Counter[str] = Counter()
@@ -196,7 +212,10 @@ def cluster_view(
             running_by_service[service] += 1
             running_by_node[t["NodeID"]] += 1
             own_by_node[t["NodeID"]] += service in own_services
-        elif service not in why_by_service:
+            continue
+        if t.get("Status", {}).get("State") == "starting" and t.get("NodeID") in ready:
+            starting_by_service[service] += 1  # up, its healthcheck not yet passed
+        if service not in why_by_service:
             why_by_service[service] = task_why(t, ready)
 
     cluster_services = []
@@ -218,6 +237,7 @@ def cluster_view(
                 running=running_by_service[s["ID"]],
                 why=why_by_service.get(s["ID"]) if running_by_service[s["ID"]] < desired else None,
                 own=s["ID"] in own_services,
+                starting=starting_by_service[s["ID"]],
             )
         )
 

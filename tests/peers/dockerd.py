@@ -98,11 +98,7 @@ class Dockerd:
         try:
             if not self.swarm:
                 return self
-            self.client.swarm.init(
-                advertise_addr="127.0.0.1",
-                listen_addr=f"127.0.0.1:{free_port()}",
-                data_path_port=free_port_between(20000, 49151),  # Swarm's allowed range
-            )
+            self.init_swarm()
             self.client.api.import_image_from_data(
                 busybox_tar(), repository=IMAGE.split(":")[0], tag="latest"
             )
@@ -110,6 +106,14 @@ class Dockerd:
             self.stop()
             raise DockerdUnavailable(f"swarm init or image import failed: {exc}") from exc
         return self
+
+    def init_swarm(self) -> None:
+        """A swarm of one, on loopback (again, after a test that left it)."""
+        self.client.swarm.init(
+            advertise_addr="127.0.0.1",
+            listen_addr=f"127.0.0.1:{free_port()}",
+            data_path_port=free_port_between(20000, 49151),  # Swarm's allowed range
+        )
 
     def _pingable(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
