@@ -25,7 +25,7 @@ def filters(**values: list[str]) -> str:
 
 
 TASK = "com.docker.swarm.task.id"
-CONTAINERS = filters(label=[TASK], status=["running"])
+CONTAINERS = filters(label=[TASK], status=["running"], health=["healthy", "none"])
 TASKS = filters(desired_state=["running"])
 EVENTS = filters(type=["container"], event=["start", "die"], label=[TASK])
 ALLOWED = [

@@ -65,7 +65,7 @@ def test_replicated_service_counted_then_scaled(swarm: Dockerd) -> None:
     assert me.tasks_running == 5 and me.state == "ready" and me.leader
 
     node_state, cluster_state = validate_messages(sampler_for(swarm.base_url))
-    assert node_state["tasks"] == {"running": 5, "by_service": {"web": 5}}
+    assert node_state["tasks"] == {"running": 5, "by_service": {"web": 5}, "own": 0}
     assert node_state["strain"]["tasks"] == 0.625
     assert cluster_state is not None
     assert cluster_state["totals"]["running"] == 5
@@ -141,7 +141,15 @@ def test_once_on_a_manager_prints_node_then_cluster(swarm: Dockerd) -> None:
     assert node_state["strain"]["tasks"] == 0.5
     assert cluster_state["leader"] == node_state["node"]
     assert cluster_state["services"] == [
-        {"name": "web", "mode": "replicated", "desired": 2, "running": 2, "why": None}
+        {
+            "name": "web",
+            "mode": "replicated",
+            "desired": 2,
+            "running": 2,
+            "why": None,
+            "own": False,
+            "starting": 0,
+        }
     ]
 
 
