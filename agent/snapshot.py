@@ -64,7 +64,7 @@ def cluster_snapshot(
 
     The leader knows every node's tasks but not their CPU or memory (those arrive in
     each node's own state), so strain here is built from what it does know:
-    `tasks` = mean over ready nodes of running workload tasks / capacity, `missing` =
+    `tasks` = mean over the nodes not down of running workload tasks / capacity, `missing` =
     the fraction of desired workload tasks neither running nor starting (a task whose
     healthcheck has yet to pass is on its way), `value` = the larger of the two. The
     gauge combines node states and this into the full cluster strain. The

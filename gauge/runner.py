@@ -77,6 +77,8 @@ class Gauge:
         self.stopping = threading.Event()
         self.heartbeat = Heartbeat(config.heartbeat_file)
         self.snapshot: dict[str, Any] | None = None
+        # whether the gauge's own MQTT connection is up; None: it has no broker
+        self.broker_connected: Callable[[], bool] | None = None
 
     # paho's thread: thin, never raises
     def on_message(self, msg: mqtt.MQTTMessage) -> None:
@@ -100,6 +102,11 @@ class Gauge:
         c = self.config
         snapshot = with_alarm(
             self.view.snapshot(), c.alarm_at, c.thresholds.amber_at, c.thresholds.red_at
+        )
+        # the page says so when the gauge itself hears nothing (its nodes' silence is not
+        # theirs then)
+        snapshot["broker_connected"] = (
+            None if self.broker_connected is None else self.broker_connected()
         )
         changed = snapshot != self.snapshot
         if changed:
@@ -217,6 +224,7 @@ class GaugeApp:
         self.mqtt = make_mqtt(config, self.gauge)
         if self.mqtt is not None:
             mqtt_out = self.mqtt
+            self.gauge.broker_connected = lambda: mqtt_out.connected
             self.gauge.announcer = Announcer(
                 lambda state: mqtt_out.publish_state(state, None), config.alarm_at
             )

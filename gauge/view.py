@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -171,7 +172,14 @@ def _count(value: Any, what: str) -> int:
 def _text(value: Any, what: str, limit: int = 64) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= limit:
         raise Rejected(f"{what} is not a text of 1 to {limit} characters")
-    return value
+    return printable(value)
+
+
+def printable(text: str) -> str:
+    """text with every control and format character (escape sequences for a terminal,
+    bidi overrides that reorder a banner) shown as U+FFFD: texts from the network reach
+    the page, the log and participants' terminals."""
+    return "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
 def _maybe_text(value: Any, what: str, limit: int = 200) -> str | None:
@@ -247,7 +255,7 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
         tasks_running=(
             None if (running := tasks.get("running")) is None else _count(running, "tasks.running")
         ),
-        own_tasks=_count(tasks.get("own", 0), "tasks.own"),
+        own_tasks=min(_count(tasks.get("own", 0), "tasks.own"), running or 0),
         leds=leds,
         cpu_percent=cpu,
         memory_percent=memory,
@@ -260,7 +268,7 @@ def parse_node_state(payload: bytes, node: str) -> NodeEntry:
             else _number(interval, 0.01, 86400, "interval_s")
         ),
         docker_ok=docker["ok"],
-        docker_error=error[:200] if error else None,
+        docker_error=printable(error[:200]) if error else None,
         node_id=_text(node_id, "node_id") if (node_id := state.get("node_id")) else None,
         sees_leader=_leader_seen(state.get("swarm_leader")),
     )

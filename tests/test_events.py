@@ -69,3 +69,31 @@ def test_container_start_publishes_within_1s_not_at_next_interval(
         with Watcher(broker.host, broker.port, CLUSTER, "late") as late:
             retained = late.wait_for(topic_is(CLUSTER), 5)
             assert retained is not None and retained.retain
+
+
+def test_a_task_counts_as_soon_as_its_healthcheck_passes(
+    swarm: Dockerd, broker: Broker, tmp_path: Path
+) -> None:
+    """A task still starting (its healthcheck not yet passed) is not running, for Swarm
+    nor the agent; its health event wakes the agent, not the next 60 s sample."""
+    import docker.types
+
+    args = ["--broker", broker.url, "--node-name", "n1", "--docker-host", swarm.base_url,
+            "--interval", "60"]  # fmt: skip
+    with (
+        AgentProcess(args, tmp_path / "agent.log") as agent,
+        Watcher(broker.host, broker.port, STATE) as watch,
+    ):
+        assert watch.wait_for(topic_is(STATE), 15) is not None, agent.log()
+        time.sleep(1.0)
+        created = time.monotonic()
+        check = docker.types.Healthcheck(test=["CMD", "true"], interval=3_000_000_000)
+        create_service(swarm.client, "hc", ["sleep", "3600"], healthcheck=check)
+        healthy = watch.wait_for(
+            lambda m: m.topic == STATE and m.json()["tasks"]["by_service"] == {"hc": 1}, 30
+        )
+        assert healthy is not None, agent.log()
+        # counted when healthy (the first check is 3 s after the start), not before
+        assert 2.5 < healthy.at - (time.time() - (time.monotonic() - created)) < 20
+        starting = [m for m in watch.messages if m.topic == STATE and m.at < healthy.at]
+        assert all(m.json()["tasks"]["by_service"] == {} for m in starting)

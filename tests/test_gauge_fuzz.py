@@ -266,3 +266,29 @@ def test_topic_names_with_a_line_end_and_big_clusters() -> None:
     view.apply("swarmgauge/node/pi-0/cluster", cluster_with(names, publisher="pi-0"))
     assert view.snapshot()["desired"] == 450
     assert view.cluster is not None and view.cluster.desired == 450
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=200))
+def test_no_text_from_the_network_reaches_a_screen_with_control_characters(said: str) -> None:
+    """Escape sequences would reach participants' terminals (workshop/needle, the log),
+    bidi overrides would reorder the room's banner: a node's Docker error and a
+    service's why are shown, control and format characters replaced."""
+    import unicodedata
+
+    view = ClusterView("swarmgauge", stale_after_s=60, clock=lambda: 100.0, wall=time.time)
+    state = json.loads(node_payload("pi-1", 0.5, leader=True))
+    state["docker"] = {"ok": False, "error": said}
+    view.apply("swarmgauge/node/pi-1/state", json.dumps(state).encode())
+    reading = ClusterReading(
+        nodes=(ClusterNode("id-pi-1", "pi-1", "manager", "ready", "active", True, 0),),
+        services=(ClusterService("web", "replicated", 2, 1, why=said),),
+    )
+    cluster = cluster_snapshot(now=datetime.now(UTC), cluster=reading, capacity=4, publisher="pi-1")
+    view.apply("swarmgauge/node/pi-1/cluster", json.dumps(cluster).encode())
+    snap = view.snapshot()
+    shown = [snap["nodes"][0]["docker_error"], *(s["why"] for s in snap["services"])]
+    shown += [snap["totals_unknown"] or ""]
+    for text in shown:
+        assert text is not None
+        assert not any(unicodedata.category(c)[0] == "C" for c in text), repr(text)

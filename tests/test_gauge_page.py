@@ -142,6 +142,7 @@ def test_the_room_reads_every_state(broker: Broker, browser: Any, size: tuple[in
               value: rect(document.getElementById("value")),
               tasks: parseFloat(getComputedStyle(document.getElementById("tasks")).fontSize),
               overflow: document.documentElement.scrollWidth - window.innerWidth,
+              below: document.documentElement.scrollHeight - window.innerHeight,
               ledRows: [...document.querySelectorAll(".node .leds")].map(
                 (leds) => new Set([...leds.children].map((led) => rect(led).top)).size),
               leds: [...document.querySelectorAll(".node .leds")].map((l) => l.children.length),
@@ -151,6 +152,7 @@ def test_the_room_reads_every_state(broker: Broker, browser: Any, size: tuple[in
         assert layout["overflow"] <= 0, "the page scrolls sideways"
         assert layout["leds"] == [8, 8, 8] and layout["ledRows"] == [1, 1, 1], "LEDs wrap"
         if width > height:  # a projector: the dial fills the height, the numbers read far
+            assert layout["below"] <= 0, "a projector's page must not scroll"
             assert layout["dial"]["height"] >= 0.6 * height
             assert layout["value"]["height"] >= 0.08 * height
             assert layout["tasks"] >= min(0.05 * height, 64)
@@ -165,7 +167,16 @@ def test_the_room_reads_every_state(broker: Broker, browser: Any, size: tuple[in
         assert "pi-2 offline" in text(browser, "trouble")
         background = "return getComputedStyle(document.body).backgroundColor"
         wait.until(lambda d: d.execute_script(background) == "rgb(107, 0, 0)")  # after its fade
+        below = "return document.documentElement.scrollHeight - window.innerHeight"
+        assert width < height or browser.execute_script(below) <= 0, "the alarm scrolls"
         shot(browser, "alarm", size)
+
+        # the broker stops: the gauge hears no node, and says that it is deaf, not that
+        # the nodes are gone
+        broker.stop()
+        wait.until(lambda d: text(d, "headline") == "the gauge cannot reach its MQTT broker")
+        assert "ALARM" not in text(browser, "banner")
+        shot(browser, "deaf", size)
 
         # the gauge stops: loud, with when it was last heard, and the old values greyed
         app.close()
@@ -211,5 +222,40 @@ def test_unknown_strain_holds_the_needle(broker: Broker, browser: Any) -> None:
         assert browser.find_element("id", "needle").get_attribute("transform") in held
         wait.until(lambda d: text(d, "trouble").count("offline") == 4)
     finally:
+        app.close()
+        nodes.close()
+
+
+def test_a_refused_live_stream_is_tried_again(broker: Broker, browser: Any) -> None:
+    """A browser gives up on an EventSource that got an error status: the page does not
+    (here: this address already holds its 4 live pages, so the gauge answers 503)."""
+    import socket
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    nodes = Publisher(broker)
+    app = start_gauge(broker)
+    held: list[socket.socket] = []
+    try:
+        nodes.state("pi-1", 0.3)
+        api_until(app, lambda c: len(c["nodes"]) == 1)
+        assert app.web is not None
+        host, port = app.web.address
+        for _ in range(4):
+            s = socket.create_connection((host, port))
+            s.sendall(f"GET /events HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            assert b"200" in s.recv(200)
+            held.append(s)
+        browser.get(app.web.url)
+        wait = WebDriverWait(browser, 20)
+        wait.until(lambda d: browser.execute_script("return events.readyState") == 2)  # CLOSED
+        assert text(browser, "value") != "30%"
+        for s in held:
+            s.close()
+        wait.until(lambda d: text(d, "value") == "30%")  # tried again, and heard
+        assert text(browser, "banner") == ""
+    finally:
+        for s in held:
+            s.close()
         app.close()
         nodes.close()

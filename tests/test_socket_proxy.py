@@ -27,7 +27,7 @@ def filters(**values: list[str]) -> str:
 TASK = "com.docker.swarm.task.id"
 CONTAINERS = filters(label=[TASK], status=["running"], health=["healthy", "none"])
 TASKS = filters(desired_state=["running"])
-EVENTS = filters(type=["container"], event=["start", "die"], label=[TASK])
+EVENTS = filters(type=["container"], event=["start", "die", "health_status"], label=[TASK])
 ALLOWED = [
     "/_ping",
     "/version",

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import pytest
 
 from agent.docker.readings import cluster_view, local_tasks, tasks_on_node
-from agent.docker.swarm import SwarmSampler
+from agent.docker.swarm import STARTING_GRACE_S, SwarmSampler
 
 
 def node(
@@ -205,3 +206,43 @@ def test_docker_that_never_answers_times_out_with_one_line(tmp_path: Path) -> No
         listener.close()
     assert not reading.ok
     assert reading.error == f"Docker at {path} did not answer within 0.3 s"
+
+
+def pending(service: str) -> dict[str, Any]:
+    t = task(service, "", state="pending")
+    t["Status"]["Err"] = "no suitable node (insufficient resources on 1 node)"
+    return t
+
+
+def test_swarms_reason_is_said_before_a_task_starting() -> None:
+    nodes = [node("a", role="manager", leader=True)]
+    services = [service("w", {"Replicated": {"Replicas": 3}})]
+    tasks = [task("w", "a", state="starting"), pending("w"), task("w", "a")]
+    (svc,) = cluster_view(nodes, services, tasks).services
+    assert (svc.running, svc.starting, svc.missing) == (1, 1, 1)
+    assert svc.why == "pending: no suitable node (insufficient resources on 1 node)"
+
+
+def test_a_service_short_too_long_has_its_starting_tasks_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A healthcheck that never passes: Swarm fails the task and starts a new one, each
+    `starting` anew; once the service has been short for the grace, they are missing."""
+    import agent.docker.swarm as swarm_module
+
+    now = [1000.0]
+    monkeypatch.setattr(swarm_module.time, "monotonic", lambda: now[0])
+    sampler = SwarmSampler(None)
+    nodes = [node("a", role="manager", leader=True)]
+    services = [service("w", {"Replicated": {"Replicas": 1}})]
+    for second in range(0, 61, 20):  # a new task every 20 s, each starting
+        now[0] = 1000.0 + second
+        tasks = [task("w", "a", state="starting") | {"ID": f"t{second}"}]
+        (svc,) = cluster_view(nodes, services, tasks, overdue=sampler._overdue(tasks)).services
+        assert (svc.starting, svc.missing) == (1, 0), second  # on its way, for now
+    now[0] = 1000.0 + STARTING_GRACE_S + 1
+    (svc,) = cluster_view(nodes, services, tasks, overdue=sampler._overdue(tasks)).services
+    assert (svc.starting, svc.missing) == (0, 1)
+    # running again: the clock starts anew next time it is short
+    assert sampler._overdue([task("w", "a") | {"ID": "t9"}]) == set()
+    assert sampler._overdue(tasks) == set()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -214,3 +218,67 @@ def test_needle_says_in_one_line_when_the_gauge_is_gone_or_a_flag_is_bad() -> No
         result = needle(*bad)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert result.stderr.splitlines()[-1].startswith("workshop/needle: error: ")
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        ({"nodes": [{}], "strain": float("nan"), "desired": None}, "not the gauge: a strain"),
+        ({"nodes": [{}], "strain": 1e308, "desired": None}, "100% red"),
+        ({"nodes": [{}], "strain": "x"}, "not the gauge: a strain"),
+        ({"nodes": [{}], "strain": 0.5, "desired": 2, "running": "2"}, "not the gauge: a count"),
+        ({"nodes": [{}], "strain": 0.5, "desired": None, "services": [1]}, "not the gauge"),
+        ({"nodes": "all"}, "not the gauge: no nodes"),
+        ([1, 2], "not the gauge: not an object"),
+    ],
+)
+def test_needle_says_one_line_of_a_hostile_answer(answer: object, says: str) -> None:
+    with json_server(answer) as url:
+        result = needle("--url", url, "--once")
+    assert result.returncode == (0 if "%" in says else 1) and result.stderr == ""
+    assert len(result.stdout.splitlines()) == 1 and says in result.stdout, result.stdout
+
+
+def test_needle_shows_no_terminal_escapes() -> None:
+    answer = {
+        "nodes": [{}],
+        "strain": 0.95,
+        "desired": None,
+        "totals_unknown": "\x1b]0;owned\x07\x1b[2J",
+        "alarm": True,
+        "alarm_why": "\u202eALL CLEAR" + "x" * 500,
+    }
+    with json_server(answer) as url:
+        result = needle("--url", url, "--once")
+    assert result.returncode == 0
+    assert (
+        "\x1b" not in result.stdout
+        and "\u202e" not in result.stdout
+        and "\x07" not in result.stdout
+    )
+    assert "tasks unknown: ?]0;owned??[2J" in result.stdout and len(result.stdout) < 400
+
+
+@contextlib.contextmanager
+def json_server(answer: object) -> Iterator[str]:
+    """A web server on loopback that answers every GET with answer as JSON."""
+    body = json.dumps(answer).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

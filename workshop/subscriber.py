@@ -19,11 +19,9 @@ user = sys.argv[3] if len(sys.argv) > 3 else None  # the stack's broker: viewer
 
 def on_message(client, userdata, msg):
     state = json.loads(msg.payload)
-    print(
-        f"{state['node']}: strain {state['strain']['value']:.0%}, "
-        f"{state['tasks']['running']} tasks",
-        flush=True,
-    )
+    tasks = state["tasks"]  # the workload's: all but the gauge's own (its agent, its proxy)
+    running = "unknown" if tasks["running"] is None else tasks["running"] - tasks.get("own", 0)
+    print(f"{state['node']}: strain {state['strain']['value']:.0%}, {running} tasks", flush=True)
 
 
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)

@@ -15,11 +15,18 @@ from agent.docker.readings import TASK_LABEL
 
 log = logging.getLogger("agent.docker.events")
 
-FILTERS = {"type": ["container"], "event": ["start", "die"], "label": [TASK_LABEL]}
+# health_status: a task with a healthcheck counts once it is healthy (Docker matches it
+# as a prefix: "health_status: healthy", and nothing else)
+FILTERS = {
+    "type": ["container"],
+    "event": ["start", "die", "health_status"],
+    "label": [TASK_LABEL],
+}
 
 
 class ContainerEvents:
-    """Calls wake() for every start/die of a Swarm task's container on this engine.
+    """Calls wake() for every start, die and health change of a Swarm task's container
+    on this engine.
 
     connect makes a docker.APIClient; the stream itself has no timeout (it waits
     for events), and is reopened after retry_s when it breaks.

@@ -12,7 +12,7 @@ cluster IDs, the managers' addresses); on a manager, the node list (host names,
 addresses, labels, engine versions), every service's spec (image, command,
 environment, labels, published ports: keep secrets in Docker secrets, which are
 never shown) and the running tasks; its own engine's running Swarm-task containers
-(names, images, labels, ports, mounts); and their start and die events, live only.
+(names, images, labels, ports, mounts); and their start, die and health events, live only.
 Nothing it can write, start, stop, exec, attach or copy; no logs, no other container,
 no secrets, configs or join tokens.
 
@@ -85,7 +85,11 @@ ALLOWED: Mapping[str, Mapping[str, object]] = {
         "filters": {"label": {TASK_LABEL}, "status": {"running"}, "health": {"healthy", "none"}}
     },
     "/events": {
-        "filters": {"type": {"container"}, "event": {"start", "die"}, "label": {TASK_LABEL}}
+        "filters": {
+            "type": {"container"},
+            "event": {"start", "die", "health_status"},
+            "label": {TASK_LABEL},
+        }
     },
 }
 # without its filters a list is every task, every container, every event: required

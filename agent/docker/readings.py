@@ -4,7 +4,7 @@ API's answers (/nodes, /services, /tasks, /containers/json). No I/O here."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -177,6 +177,7 @@ def cluster_view(
     services: list[dict[str, Any]],
     tasks: list[dict[str, Any]],
     stack: str | None = None,
+    overdue: Collection[str] = (),
 ) -> ClusterReading:
     """The cluster from GET /nodes, /services?status=true and /tasks (desired-state=running).
 
@@ -189,6 +190,10 @@ def cluster_view(
 
     stack: the gauge's own stack's name: its services are `own`, and so are their tasks
     on each node (counted, but not strain).
+
+    A task `starting` (up, its healthcheck not yet passed) is on its way, not missing,
+    unless its service's ID is in `overdue` (short for too long: say, a healthcheck
+    that never passes). `why` is said of a missing task first: Swarm's reason beats "starting".
     """
     ready = {n["ID"] for n in nodes if node_is_up(n.get("Status", {}).get("State"))}
     own_services = {
@@ -203,6 +208,7 @@ def cluster_view(
     own_by_node: Counter[str] = Counter()
     desired_by_service: Counter[str] = Counter()
     why_by_service: dict[str, str] = {}
+    why_is_starting: set[str] = set()  # services whose `why` is only a task starting
     for t in tasks:
         if t.get("DesiredState") != "running":
             continue
@@ -213,10 +219,18 @@ def cluster_view(
             running_by_node[t["NodeID"]] += 1
             own_by_node[t["NodeID"]] += service in own_services
             continue
-        if t.get("Status", {}).get("State") == "starting" and t.get("NodeID") in ready:
-            starting_by_service[service] += 1  # up, its healthcheck not yet passed
-        if service not in why_by_service:
+        on_its_way = (
+            t.get("Status", {}).get("State") == "starting"
+            and t.get("NodeID") in ready
+            and service not in overdue
+        )
+        starting_by_service[service] += on_its_way
+        if service not in why_by_service or (service in why_is_starting and not on_its_way):
             why_by_service[service] = task_why(t, ready)
+            if on_its_way:
+                why_is_starting.add(service)
+            else:
+                why_is_starting.discard(service)
 
     cluster_services = []
     for s in services:

@@ -93,6 +93,7 @@ class SwarmSampler:
         self._left_after_s = left_after_s
         self._last_quorum: str | None = None
         self._stack = stack
+        self._short_since: dict[str, float] = {}  # service ID → since when short of tasks
 
     def read(self) -> SwarmReading:
         if self._connect is None:
@@ -274,11 +275,31 @@ class SwarmSampler:
         # an election the new leader's task list can miss a task its engine runs
         return replace(
             self._read_local(api, manager),
-            cluster=cluster_view(nodes, services, tasks, self._stack),
+            cluster=cluster_view(nodes, services, tasks, self._stack, self._overdue(tasks)),
         )
+
+    def _overdue(self, tasks: list[dict[str, Any]]) -> set[str]:
+        """The services short of running tasks for over STARTING_GRACE_S in a row (on
+        this agent's clock: a worker's own may be off): their tasks still starting are
+        missing then. Per service, not per task: one whose healthcheck never passes is
+        failed by Swarm and started anew, each new task as young as the last."""
+        now = time.monotonic()
+        short = {
+            t.get("ServiceID", "")
+            for t in tasks
+            if t.get("DesiredState") == "running"
+            and (t.get("Status") or {}).get("State") != "running"
+        }
+        self._short_since = {sid: self._short_since.get(sid, now) for sid in short}
+        return {sid for sid, t0 in self._short_since.items() if now - t0 > STARTING_GRACE_S}
 
 
 NOT_A_MANAGER = "not a swarm manager"
+# How long a service may be short while its tasks are `starting` (healthchecks not yet
+# passed) and have them count as on their way: swarmgauge's image needs 10 s a task, lab
+# 4's rolling update about 50 s in all; a task whose checks fail is failed by Swarm
+# after its start period and retries (20 s + 2 × 10 s here), and a new one starts.
+STARTING_GRACE_S = 60.0
 WORKER_REFUSAL = "worker nodes can't be used"  # what a worker's dockerd says to /nodes
 NO_LEADER_WORDS = ("leader", "quorum", "rpc error", "deadline")
 LEFT_WORDS = ("swarm init", "swarm join")  # "…Use "docker swarm init" or "docker swarm join"…

@@ -113,6 +113,11 @@ class Publisher:
 
     # --- what the agent calls ---------------------------------------------------------
 
+    @property
+    def connected(self) -> bool:
+        """Whether the broker has accepted this client now (a plain read: no lock)."""
+        return self._connected
+
     def start(self) -> None:
         log.info("MQTT: connecting to %s as %s", self._broker, self._topics.node)
         self._client.connect_async(self._broker.host, self._broker.port, self._keepalive_s)

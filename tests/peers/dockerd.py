@@ -203,8 +203,10 @@ def create_service(
     replicas: int | None = 1,
     restart_delay_s: float = 5.0,
     constraints: list[str] | None = None,
+    healthcheck: Any = None,
 ) -> Any:
-    """A service of the test image on the host network; replicas None means global.
+    """A service of the test image on the host network; replicas None means global;
+    healthcheck: a docker.types.Healthcheck.
 
     busybox as PID 1 ignores SIGTERM, so tasks are stopped with SIGKILL at once.
     """
@@ -221,6 +223,7 @@ def create_service(
         stop_grace_period=0,
         restart_policy=RestartPolicy(condition="any", delay=int(restart_delay_s * 1e9)),
         constraints=constraints,
+        healthcheck=healthcheck,
     )
 
 
