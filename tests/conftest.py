@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.leftovers import leftovers
+from tests.leftovers import leftovers, new_run
 from tests.peers.broker import Broker
 from tests.peers.dockerd import Dockerd, DockerdUnavailable
 from tests.peers.images import IMAGE_TAG, base_image, build, offline_context
 
 REQUIRE_DOCKER = os.environ.get("SWARMGAUGE_REQUIRE_DOCKER") == "1"
 SESSION_STARTED = time.time()
+RUN = new_run()  # every process the tests start from here on carries it
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +81,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run, naming them, if processes the tests started are still alive; then
-    end them (they are ours: begun during this session, running what the tests run)."""
+    end them (they are ours: they carry this session's mark, see tests/leftovers.py)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
     time.sleep(0.5)  # a process ended just now may still be on its way out
-    left = leftovers(SESSION_STARTED, {os.getpid()})
+    left = leftovers(RUN, {os.getpid()})
     if not left:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -22,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from gauge.config import load_gauge_config
 from gauge.runner import GaugeApp
 from tests.helpers import AgentProcess, clean_env
+from tests.leftovers import marked
 from tests.mqtt_watch import Watcher, topic_is
 from tests.peers.net import free_port, wait_until
 from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker, node_password
@@ -446,8 +447,8 @@ def test_an_agent_that_cannot_check_the_broker_says_so_in_one_line(tmp_path: Pat
     with StackBroker(tmp_path, ["pi-1"], tls=True) as b:
         other = tmp_path / "other-ca"
         other.mkdir()
-        env = {"PATH": os.environ["PATH"], "SWARMGAUGE_SECRETS": str(other),
-               "SWARMGAUGE_NODES": "pi-1"}  # fmt: skip
+        env = marked({"PATH": os.environ["PATH"], "SWARMGAUGE_SECRETS": str(other),
+                      "SWARMGAUGE_NODES": "pi-1"})  # fmt: skip
         subprocess.run(["sh", str(BROKER_START.parent / "passwords")], env=env, check=True,
                        capture_output=True)  # fmt: skip
         agent = AgentProcess(

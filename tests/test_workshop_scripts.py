@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.leftovers import marked
 from tests.peers.broker import Broker
 from tests.peers.net import wait_until
 from tests.test_gauge import Publisher
@@ -93,11 +94,9 @@ def test_passwords_gives_each_node_its_own_service_and_secret(tmp_path: Path) ->
     import yaml
 
     nodes = "pi-1 pi.3 pi_3 Pi-4 * gauge -x pi:5 pi-1 pi-6.local pi-6_local"
-    env = {
-        "PATH": os.environ["PATH"],
-        "SWARMGAUGE_SECRETS": str(tmp_path),
-        "SWARMGAUGE_NODES": nodes,
-    }
+    env = marked(
+        {"PATH": os.environ["PATH"], "SWARMGAUGE_SECRETS": str(tmp_path), "SWARMGAUGE_NODES": nodes}
+    )
     made = subprocess.run(["sh", str(WORKSHOP / "passwords")], env=env, capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert made.returncode == 0, made.stderr

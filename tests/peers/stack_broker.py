@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from tests.leftovers import marked
 from tests.peers.broker import Broker
 from tests.peers.net import free_port
 
@@ -51,8 +52,8 @@ class StackBroker(Broker):
         )
         self.ca_file = self.secrets / "ca.crt"
         if tls:  # the CA and the broker's certificate, as the workshop makes them
-            env = {"PATH": os.environ["PATH"], "SWARMGAUGE_SECRETS": str(self.secrets),
-                   "SWARMGAUGE_NODES": " ".join(nodes) or "none"}  # fmt: skip
+            env = marked({"PATH": os.environ["PATH"], "SWARMGAUGE_SECRETS": str(self.secrets),
+                          "SWARMGAUGE_NODES": " ".join(nodes) or "none"})  # fmt: skip
             subprocess.run(["sh", str(WORKSHOP / "passwords")], env=env, check=True,
                            capture_output=True, timeout=60)  # fmt: skip
         # mosquitto drops root for its own user, who must reach this directory
@@ -62,17 +63,19 @@ class StackBroker(Broker):
         return ["sh", str(BROKER_START)]
 
     def _env(self) -> dict[str, str]:
-        return {
-            "PATH": os.environ["PATH"],
-            "SWARMGAUGE_BROKER_SECRETS": str(self.secrets),
-            "SWARMGAUGE_BROKER_DIR": str(self.run_dir),
-            "SWARMGAUGE_BROKER_LISTEN_PORT": str(self.port),
-            "SWARMGAUGE_BROKER_VIEWER_PORT": str(self.viewer_port),
-            "SWARMGAUGE_BROKER_BIND": self.host,
-            "SWARMGAUGE_BROKER_OPEN": "yes" if self.open else "no",
-            "SWARMGAUGE_BROKER_TLS": "yes" if self.tls else "no",
-            **({"SWARMGAUGE_MANAGERS": " ".join(self.managers)} if self.managers else {}),
-        }
+        return marked(
+            {
+                "PATH": os.environ["PATH"],
+                "SWARMGAUGE_BROKER_SECRETS": str(self.secrets),
+                "SWARMGAUGE_BROKER_DIR": str(self.run_dir),
+                "SWARMGAUGE_BROKER_LISTEN_PORT": str(self.port),
+                "SWARMGAUGE_BROKER_VIEWER_PORT": str(self.viewer_port),
+                "SWARMGAUGE_BROKER_BIND": self.host,
+                "SWARMGAUGE_BROKER_OPEN": "yes" if self.open else "no",
+                "SWARMGAUGE_BROKER_TLS": "yes" if self.tls else "no",
+                **({"SWARMGAUGE_MANAGERS": " ".join(self.managers)} if self.managers else {}),
+            }
+        )
 
     def url_for(self, user: str) -> str:
         scheme = "mqtts" if self.tls else "mqtt"
