@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from agent.shared.heartbeat import stuck_after
+from agent.shared.heartbeat import DEFAULT_INTERVAL_S, stuck_after
 
 MAX_LIMIT_S = 3 * 3600.0  # three of the longest interval
 
@@ -47,9 +47,9 @@ def main() -> int:
         print("SWARMGAUGE_HEARTBEAT_FILE is not set: nothing to check", file=sys.stderr)
         return 1
     try:
-        interval_s = float(os.environ.get("SWARMGAUGE_INTERVAL") or 5)
+        interval_s = float(os.environ.get("SWARMGAUGE_INTERVAL") or DEFAULT_INTERVAL_S)
     except ValueError:
-        interval_s = 5.0
+        interval_s = DEFAULT_INTERVAL_S
     ok, why = beating(Path(path), interval_s)
     print(why)
     return 0 if ok else 1

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from agent.frames import Thresholds
 from agent.settings.config import (
-    DISPLAYS,
     HEARTBEAT_OPTION,
-    LOG_LEVELS,
+    LOG_LEVEL_OPTION,
     MqttSettings,
     discovery_options,
+    led_options,
     mqtt_options,
     mqtt_settings_from,
     thresholds_from,
@@ -20,7 +20,6 @@ from agent.settings.options import (
     Option,
     fraction,
     number_between,
-    one_of,
     parse_options,
     switch,
     whole_between,
@@ -130,11 +129,8 @@ def gauge_options() -> list[Option]:
         Option("--bar-pins", pins, (), "LED bar graph pins, lowest first", "GPIO,…"),
         Option("--alarm-pin", pin, None, "alarm LED pin (BCM)", "GPIO"),
         Option("--alarm-at", fraction, 0.9, "cluster strain that lights the alarm", "0..1"),
-        Option("--display", one_of(*DISPLAYS), "none", "a Blinkt with one pixel per node", "NAME"),
-        Option("--brightness", fraction, 0.1, "Blinkt brightness cap", "0..1"),
-        Option("--amber-at", fraction, 0.5, "node strain shown amber", "0..1"),
-        Option("--red-at", fraction, 0.75, "node strain shown red", "0..1"),
-        Option("--log-level", one_of(*LOG_LEVELS), "info", "|".join(LOG_LEVELS), "LEVEL"),
+        *led_options("none", "a Blinkt, one pixel per node"),
+        LOG_LEVEL_OPTION,
         HEARTBEAT_OPTION,
     ]
 

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from agent.health import beating
 from agent.shared.heartbeat import Heartbeat, stuck_after
 
@@ -25,9 +27,17 @@ def test_heartbeat_is_fresh_then_stale(tmp_path: Path) -> None:
     assert beating(path, 60, now=time.time() + 190)[0] is False
 
 
-def test_heartbeat_without_a_path_does_nothing(tmp_path: Path) -> None:
+def test_heartbeat_without_a_path_does_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     Heartbeat(None).beat()
-    Heartbeat(str(tmp_path / "no" / "dir" / "beat")).beat()  # unwritable: warned, no raise
+    assert list(tmp_path.iterdir()) == [] and caplog.records == []
+    unwritable = tmp_path / "no" / "dir" / "beat"
+    Heartbeat(str(unwritable)).beat()  # warned, no raise
+    Heartbeat(str(unwritable)).beat()
+    assert not unwritable.exists()
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) >= 1 and "cannot write heartbeat" in warnings[0].getMessage()
 
 
 def test_health_command(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from agent.settings.options import (
     whole_between,
 )
 from agent.shared.errors import ConfigError
+from agent.shared.heartbeat import DEFAULT_INTERVAL_S
 from agent.strain import DEFAULT_TASK_CAPACITY
 
 DISPLAYS = ("auto", "blinkt", "sysfs", "terminal", "none")
@@ -77,6 +78,20 @@ class AgentConfig:
     discovery_prefix: str = "homeassistant"
     heartbeat_file: str | None = None
     stack: str | None = DEFAULT_STACK  # the gauge's own stack: its tasks are not strain
+
+
+LOG_LEVEL_OPTION = Option("--log-level", one_of(*LOG_LEVELS), "info", "|".join(LOG_LEVELS), "LEVEL")
+
+
+def led_options(display: str, what: str) -> list[Option]:
+    """The LEDs' flags, the same for the agent and the gauge but for the default
+    display and what it shows: --display, --brightness, --amber-at, --red-at."""
+    return [
+        Option("--display", one_of(*DISPLAYS), display, f"{what}: {'|'.join(DISPLAYS)}", "NAME"),
+        Option("--brightness", fraction, 0.1, "LED brightness cap, 0 to 1", "0..1"),
+        Option("--amber-at", fraction, 0.5, "strain shown amber", "0..1"),
+        Option("--red-at", fraction, 0.75, "strain shown red", "0..1"),
+    ]
 
 
 HEARTBEAT_OPTION = Option(
@@ -162,7 +177,13 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
         Option(
             "--once", switch, False, "sample once, print the snapshot as JSON, exit", switch=True
         ),
-        Option("--interval", number_between(0.2, 3600), 5.0, "seconds between samples", "SECONDS"),
+        Option(
+            "--interval",
+            number_between(0.2, 3600),
+            DEFAULT_INTERVAL_S,
+            "seconds between samples",
+            "SECONDS",
+        ),
         Option(
             "--capacity",
             whole_between(1, 1000),
@@ -177,13 +198,8 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "the gauge's own stack: its tasks are counted, not strain (none: every task is)",
             "NAME",
         ),
-        Option("--brightness", fraction, 0.1, "LED brightness cap, 0 to 1", "0..1"),
-        Option(
-            "--display", one_of(*DISPLAYS), "auto", f"LED backend: {'|'.join(DISPLAYS)}", "NAME"
-        ),
+        *led_options("auto", "the node's 8 LEDs"),
         Option("--led-mode", one_of(*LED_MODES), "strain", "LEDs show: strain|tasks", "MODE"),
-        Option("--amber-at", fraction, 0.5, "strain where the bar turns amber", "0..1"),
-        Option("--red-at", fraction, 0.75, "strain where the bar turns red", "0..1"),
         Option("--sysfs-gpio", text_value, "/sys/class/gpio", "sysfs GPIO folder", "PATH"),
         Option("--gpiomem", text_value, "/dev/gpiomem", "GPIO memory device for blinkt", "PATH"),
         *mqtt_options(),
@@ -209,7 +225,7 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "seconds to wait for any Docker call",
             "SECONDS",
         ),
-        Option("--log-level", one_of(*LOG_LEVELS), "info", f"{'|'.join(LOG_LEVELS)}", "LEVEL"),
+        LOG_LEVEL_OPTION,
         HEARTBEAT_OPTION,
     ]
 

@@ -11,6 +11,10 @@ import logging
 import os
 from pathlib import Path
 
+# The agent's --interval default: here, where the healthcheck (agent.health) finds it
+# without importing the settings (it runs every 10 s on a Pi Zero W)
+DEFAULT_INTERVAL_S = 5.0
+
 log = logging.getLogger("agent.shared.heartbeat")
 
 MIN_STUCK_AFTER_S = 30.0

@@ -50,6 +50,17 @@ def busybox_tar() -> bytes:
     return buf.getvalue()
 
 
+def answers(base_url: str) -> bool:
+    """Whether the dockerd at base_url answers a ping within 2 s."""
+    import docker
+
+    try:
+        docker.APIClient(base_url=base_url, version="auto", timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
 class Dockerd:
     """One dockerd of our own; swarm=False leaves it out of any swarm."""
 
@@ -118,15 +129,7 @@ class Dockerd:
     def _pingable(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
             return True  # dockerd exited: stop waiting; start() reports it
-        if not self.socket.exists():
-            return False
-        try:
-            import docker
-
-            docker.APIClient(base_url=self.base_url, version="auto", timeout=2).ping()
-            return True
-        except Exception:
-            return False
+        return self.socket.exists() and answers(self.base_url)
 
     def log_tail(self, lines: int = 15) -> str:
         try:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.peers.dockerd import IMAGE, DockerdUnavailable, busybox_tar
+from tests.peers.dockerd import IMAGE, DockerdUnavailable, answers, busybox_tar
 from tests.peers.net import wait_until
 
 SUBNET = "10.231.77"
@@ -199,13 +199,7 @@ class Swarm3:
             )
 
         def up() -> bool:
-            if not node.running:
-                return True
-            try:
-                docker.APIClient(base_url=node.base_url, version="auto", timeout=2).ping()
-                return True
-            except Exception:
-                return False
+            return not node.running or answers(node.base_url)
 
         wait_until(up, timeout_s=timeout_s, interval_s=0.2)
         if not node.running:
