@@ -390,7 +390,11 @@ class RecordingRelay:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(self._upstream)
+            try:
+                upstream = socket.create_connection(self._upstream)
+            except OSError:  # the broker is gone: so is this client
+                client.close()
+                continue
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
@@ -406,6 +410,12 @@ class RecordingRelay:
                 s.close()
 
     def close(self) -> None:
+        # close() alone does not wake a thread blocked in accept() on Linux: it would
+        # go on holding the port, and take a later test's connection there
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
 
 
