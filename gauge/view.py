@@ -179,6 +179,8 @@ def printable(text: str) -> str:
     """text with every control and format character (escape sequences for a terminal,
     bidi overrides that reorder a banner) shown as U+FFFD: texts from the network reach
     the page, the log and participants' terminals."""
+    if text.isprintable():  # the usual case, in C: no character of category C in it
+        return text
     return "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
