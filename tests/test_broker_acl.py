@@ -24,6 +24,7 @@ from gauge.runner import GaugeApp
 from tests.helpers import AgentProcess, clean_env
 from tests.leftovers import marked
 from tests.mqtt_watch import Watcher, topic_is
+from tests.peers.listener import close_listener, serve_each
 from tests.peers.net import free_port, wait_until
 from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker, node_password
 from tests.test_gauge import cluster_payload, node_payload
@@ -382,21 +383,16 @@ class RecordingRelay:
         self._upstream = (host, port)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        serve_each(self._listener, self._relay)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self._upstream)
-            except OSError:  # the broker is gone: so is this client
-                client.close()
-                continue
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+    def _relay(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(self._upstream)
+        except OSError:  # the broker is gone: so is this client
+            client.close()
+            return
+        threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+        self._pipe(client, upstream)
 
     def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
@@ -410,13 +406,7 @@ class RecordingRelay:
                 s.close()
 
     def close(self) -> None:
-        # close() alone does not wake a thread blocked in accept() on Linux: it would
-        # go on holding the port, and take a later test's connection there
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._listener.close()
+        close_listener(self._listener)
 
 
 def test_tls_keeps_the_passwords_off_the_wire_and_checks_the_broker(tmp_path: Path) -> None:

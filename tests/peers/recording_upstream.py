@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from tests.peers.listener import close_listener, serve_each
+
 ANSWER = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
     b"Connection: close\r\n\r\nOK"
@@ -28,15 +30,7 @@ class RecordingUpstream:
         self._listener = socket.socket(socket.AF_UNIX)
         self._listener.bind(str(path))
         self._listener.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        serve_each(self._listener, self._serve)
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(2)
@@ -81,8 +75,4 @@ class RecordingUpstream:
                 self.open_streams -= 1
 
     def close(self) -> None:
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() in its thread
-        except OSError:
-            pass
-        self._listener.close()
+        close_listener(self._listener)
