@@ -8,11 +8,16 @@ import sys
 import time
 from collections.abc import Sequence
 
-from agent.docker.connect import make_swarm_sampler
 from agent.host import HostSampler
-from agent.sample import resolve_node_name, sample_frame, sample_messages, take_sample
+from agent.sample import (
+    make_swarm_sampler,
+    resolve_node_name,
+    sample_frame,
+    sample_messages,
+    take_sample,
+)
 from agent.settings.config import AgentConfig, load_agent_config
-from agent.settings.start import load_settings, setup_logging
+from agent.shared.settings.start import load_settings, setup_logging
 
 PROG = "swarmgauge-agent"
 # --once measures CPU use over this window: a single reading needs a span of time.

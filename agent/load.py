@@ -15,10 +15,15 @@ import threading
 import time
 from collections.abc import Sequence
 
-from agent.settings.config import HEARTBEAT_OPTION
-from agent.settings.options import Option, fraction, number_between, parse_options, whole_between
-from agent.settings.start import load_settings
 from agent.shared.heartbeat import Heartbeat
+from agent.shared.settings.options import (
+    Option,
+    fraction,
+    number_between,
+    parse_options,
+    whole_between,
+)
+from agent.shared.settings.start import HEARTBEAT_OPTION, load_settings
 from agent.shared.signals import stop_event
 
 PERIOD_S = 0.1

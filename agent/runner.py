@@ -15,17 +15,25 @@ from typing import TextIO
 
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
-from agent.docker.connect import docker_connect, make_swarm_sampler
+from agent.docker.connect import docker_connect
 from agent.docker.events import ContainerEvents
 from agent.frames import strain_band
 from agent.host import HostSampler
-from agent.mqtt.client import client_id
-from agent.mqtt.publisher import Publisher
-from agent.mqtt.topics import Topics, discovery_messages
-from agent.sample import Sample, resolve_node_name, sample_frame, sample_messages, take_sample
+from agent.sample import (
+    Sample,
+    make_swarm_sampler,
+    resolve_node_name,
+    sample_frame,
+    sample_messages,
+    take_sample,
+)
 from agent.settings.config import AgentConfig
 from agent.shared.heartbeat import Heartbeat, stuck_after
+from agent.shared.mqtt.client import client_id
+from agent.shared.mqtt.publisher import Publisher
 from agent.shared.signals import stop_event
+from agent.shared.wire.discovery import discovery_messages
+from agent.shared.wire.topics import node_topics
 
 log = logging.getLogger("agent")
 
@@ -39,12 +47,13 @@ def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
         return None
     return Publisher(
         mqtt.broker,
-        Topics(mqtt.prefix, node),
+        node_topics(mqtt.prefix, node),
         client_id=client_id("agent", node),
         keepalive_s=mqtt.keepalive_s,
         tls=mqtt.tls,
         reconnect_max_s=max(1, min(30, round(config.interval_s))),
         discovery_prefix=config.discovery_prefix if config.discovery else None,
+        log=logging.getLogger("agent.mqtt"),
     )
 
 
@@ -61,7 +70,7 @@ class Agent:
         self.heartbeat = Heartbeat(config.heartbeat_file, stuck_after(config.interval_s))
         self.node: str | None = None
         self.publisher: Publisher | None = None
-        connect = docker_connect(config)
+        connect = docker_connect(config.docker_host, config.docker_timeout_s)
         self.events = ContainerEvents(connect, self.wake.set) if connect else None
         self._summary: tuple[object, ...] = ()
 
@@ -86,7 +95,7 @@ class Agent:
                 if self.config.discovery:
                     self.publisher.set_discovery(
                         discovery_messages(
-                            Topics(self.config.mqtt.prefix, self.node),
+                            node_topics(self.config.mqtt.prefix, self.node),
                             self.config.discovery_prefix,
                             with_temperature=sample.host.temperature_c is not None,
                         )

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.docker.connect import docker_connect
 from agent.docker.readings import SwarmReading
-from agent.docker.swarm import SwarmSampler
+from agent.docker.swarm import ClusterMode, SwarmSampler, leadership_deadline
 from agent.frames import Frame, frame_for
 from agent.host import HostReading, HostSampler
 from agent.settings.config import AgentConfig
-from agent.shared.names import safe_name
+from agent.shared.wire.names import safe_name
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import Strain, node_strain
 
@@ -24,6 +25,18 @@ class Sample:
     host: HostReading
     swarm: SwarmReading
     strain: Strain
+
+
+def make_swarm_sampler(config: AgentConfig, cluster: ClusterMode) -> SwarmSampler:
+    """The Swarm sampler the settings ask for (cluster: which nodes read the cluster)."""
+    return SwarmSampler(
+        docker_connect(config.docker_host, config.docker_timeout_s),
+        base_url=config.docker_host or "",
+        timeout_s=config.docker_timeout_s,
+        cluster=cluster,
+        probe_timeout_s=leadership_deadline(config.interval_s, config.docker_timeout_s),
+        stack=config.stack,
+    )
 
 
 def sample_frame(sample: Sample, config: AgentConfig) -> Frame:

@@ -1,26 +1,22 @@
 """Node and cluster snapshots: plain data in, JSON-ready dicts out (schema 1).
 
 These are pure functions: the samplers did the I/O, the publisher does the rest.
-The JSON Schema files in agent/schemas describe what they return.
+The JSON Schema files in agent/shared/wire/schemas describe what they return.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from agent.docker.readings import ClusterReading, SwarmReading, node_is_up
 from agent.frames import Pixel
 from agent.host.reading import HostReading
+from agent.shared.wire.payloads import iso_utc
 from agent.strain import Strain, cluster_strain, mean01, missing_fraction
 
 SCHEMA_VERSION = 1
-
-
-def iso_utc(now: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a Z: 2026-11-27T23:30:19.601Z."""
-    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def node_snapshot(

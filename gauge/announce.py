@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.snapshot import iso_utc
+from agent.shared.wire.payloads import iso_utc
 from gauge.summary import cluster_summary
 
 MIN_INTERVAL_S = 1.0

@@ -6,17 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.frames import Thresholds
-from agent.settings.config import (
-    HEARTBEAT_OPTION,
-    LOG_LEVEL_OPTION,
+from agent.shared.errors import ConfigError
+from agent.shared.settings.leds import led_options, thresholds_from
+from agent.shared.settings.mqtt import (
     MqttSettings,
     discovery_options,
-    led_options,
     mqtt_options,
     mqtt_settings_from,
-    thresholds_from,
 )
-from agent.settings.options import (
+from agent.shared.settings.options import (
     Option,
     fraction,
     number_between,
@@ -24,7 +22,7 @@ from agent.settings.options import (
     switch,
     whole_between,
 )
-from agent.shared.errors import ConfigError
+from agent.shared.settings.start import HEARTBEAT_OPTION, LOG_LEVEL_OPTION
 from gauge.view import DEFAULT_CLOCK_SKEW_S, DEFAULT_FORGET_AFTER_S, DEFAULT_MAX_NODES
 
 

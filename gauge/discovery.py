@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from agent import __version__
-from agent.mqtt.topics import CLUSTER_DEVICE, Entity, GaugeTopics, discovery_config, on_off
+from agent.shared.wire.discovery import CLUSTER_DEVICE, Entity, discovery_config, on_off
+from agent.shared.wire.topics import Topics
 
 # Unknown totals or strain are null in the state: Home Assistant reads "None" as unknown.
 CLUSTER_ENTITIES: tuple[Entity, ...] = (
@@ -28,7 +29,7 @@ DEVICE = {
 }
 
 
-def cluster_discovery(topics: GaugeTopics, discovery_prefix: str) -> list[tuple[str, str]]:
+def cluster_discovery(topics: Topics, discovery_prefix: str) -> list[tuple[str, str]]:
     """(topic, JSON payload) for each of the cluster device's entities."""
     return [
         discovery_config(

@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry, ProcessCollector, generate_late
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from agent.shared.wire.payloads import REASONS
 from gauge.summary import alarm, node_counts
-from gauge.view import REASONS
 
 SWARM_STATES = ("ready", "down", "unknown", "disconnected")  # Docker's NodeState
 

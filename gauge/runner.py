@@ -14,19 +14,20 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from agent.display import open_display
-from agent.mqtt.client import client_id
-from agent.mqtt.publisher import Follow, Publisher
-from agent.mqtt.topics import GaugeTopics
 from agent.shared.errors import ConfigError
 from agent.shared.heartbeat import Heartbeat
+from agent.shared.mqtt.client import client_id
+from agent.shared.mqtt.publisher import Follow, Publisher
 from agent.shared.signals import stop_event
+from agent.shared.wire.payloads import Rejected
+from agent.shared.wire.topics import gauge_topics, node_filters
 from gauge.announce import Announcer
 from gauge.config import GaugeConfig
 from gauge.discovery import cluster_discovery
 from gauge.metrics import MessageCounts, metrics_page
 from gauge.outputs import TICK_S, Needle, Outputs
 from gauge.summary import with_alarm
-from gauge.view import ClusterView, Rejected
+from gauge.view import ClusterView
 from gauge.web import Latest, WebView
 
 log = logging.getLogger("gauge")
@@ -179,7 +180,7 @@ def make_mqtt(config: GaugeConfig, gauge: Gauge) -> Publisher | None:
     if mqtt_settings.broker is None:
         return None
     prefix = mqtt_settings.prefix
-    topics = GaugeTopics(prefix)
+    topics = gauge_topics(prefix)
 
     publisher = Publisher(
         mqtt_settings.broker,
@@ -190,10 +191,11 @@ def make_mqtt(config: GaugeConfig, gauge: Gauge) -> Publisher | None:
         reconnect_max_s=RECONNECT_MAX_S,
         discovery_prefix=config.discovery_prefix if config.discovery else None,
         follow=Follow(
-            (f"{prefix}/node/+/state", f"{prefix}/node/+/availability", f"{prefix}/node/+/cluster"),
+            node_filters(prefix),
             gauge.on_message,
         ),
         hint=None,
+        log=logging.getLogger("gauge.mqtt"),
     )
     if config.discovery:
         publisher.set_discovery(cluster_discovery(topics, config.discovery_prefix))

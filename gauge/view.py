@@ -1,9 +1,8 @@
 """The cluster as the gauge sees it: the newest state of every node, kept from MQTT.
 
-Pure apart from the clocks, which are passed in. Bad input on any topic (not JSON,
-nested too deep, wrong types, counts out of range, schema ≠ 1, over 64 KiB,
-unexpected topics) is rejected with a short reason and never changes another node's
-state.
+Pure apart from the clocks, which are passed in. Each message is parsed strictly by
+agent.shared.wire (topics, payloads): bad input on any topic is Rejected with a short
+reason and never changes another node's state.
 
 Truth under faults (see the README's "Reliability"):
 - Age is the time since the sample, on the gauge's clock: each node's clock offset is
@@ -31,329 +30,51 @@ Truth under faults (see the README's "Reliability"):
 
 from __future__ import annotations
 
-import json
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from agent.shared.names import is_node_name, safe_name
+from agent.shared.wire.payloads import (
+    ClusterState,
+    NodeState,
+    Rejected,
+    is_offline,
+    parse_cluster_state,
+    parse_node_state,
+)
+from agent.shared.wire.topics import node_topic
 from agent.strain import combined_strain
 from gauge.clocks import NodeClock
 
-MAX_PAYLOAD = 64 * 1024
-MAX_CLUSTER_PAYLOAD = 4 * 1024 * 1024  # a cluster state names every node and service
 SWARM_WORD_MAX_AGE_S = 120.0  # the leader's last word on a node, kept through an election
-MAX_COUNT = 1_000_000  # tasks; Swarm's own limits are far below
-MAX_CLUSTER_NODES = 10_000
-MAX_CLUSTER_SERVICES = 10_000
 DEFAULT_MAX_NODES = 1024
 DEFAULT_FORGET_AFTER_S = 3600.0
 DEFAULT_CLOCK_SKEW_S = 2.0
 MAX_CLUSTER_CANDIDATES = 8  # cluster states held, one per publisher (Swarm advises ≤ 7 managers)
 
 
-# Why messages are dropped, as the gauge counts them (a label in /metrics: a fixed set)
-REASONS = (
-    "topic", "too_large", "not_json", "schema", "invalid", "too_many_nodes", "old",
-    "not_leader", "future", "bug",
-)  # fmt: skip
-
-
-class Rejected(ValueError):
-    """A message that is dropped; str() says why in a few words, reason which of
-    REASONS it is."""
-
-    def __init__(self, message: str, reason: str = "invalid") -> None:
-        if reason not in REASONS:  # /metrics counts by reason: a fixed set of labels
-            raise ValueError(f"no such reason: {reason}")
-        super().__init__(message)
-        self.reason = reason
-
-
 @dataclass
-class NodeEntry:
-    strain: float = 0.0
-    tasks_running: int | None = 0  # None: its agent could not count them
-    own_tasks: int = 0  # of tasks_running, the gauge's own stack's (not strain)
-    leds: list[list[float]] | None = None
-    cpu_percent: float | None = None  # None: the state had no host part
-    memory_percent: float | None = None
-    sampled_at: float | None = None  # the node's wall-clock seconds, from the payload's `time`
-    sampled_local: float | None = None  # the same moment on the gauge's monotonic clock
+class NodeEntry(NodeState):
+    """A node's newest state, and what the gauge knows of it besides."""
+
+    sampled_local: float | None = None  # the sample time on the gauge's monotonic clock
     received_s: float | None = None  # monotonic clock of the newest valid state
     offline: bool = False  # availability said "offline"
-    role: str = "none"
-    leader: bool = False
-    interval_s: float | None = None  # how often its agent samples (and a leader publishes)
-    docker_ok: bool = False
-    docker_error: str | None = None
-    node_id: str | None = None  # the Swarm node ID, where the agent knows it
-    sees_leader: str | None = None  # a manager's word: the (safe) host name it sees lead
     retained: bool = False  # delivered from the broker's store, not live
     seen_s: float = 0.0  # monotonic clock of the newest message of any kind
     clock: NodeClock = field(default_factory=NodeClock)  # kept from state to state
     reconnected: bool = False  # its agent connected anew since this state
 
 
-@dataclass(frozen=True)
-class SwarmNode:
-    """A node as the leader's cluster state describes it."""
-
-    state: str  # ready / down / unknown / disconnected
-    availability: str  # active / pause / drain
-    role: str
-    reachability: str | None = None  # a manager's: reachable / unreachable / unknown
-
-    @property
-    def down(self) -> bool:
-        """Swarm marks it down, or it is a manager the leader cannot reach."""
-        return self.state not in ("ready", "unknown") or self.reachability == "unreachable"
-
-
-@dataclass(frozen=True)
-class ServiceEntry:
-    name: str
-    mode: str
-    desired: int
-    running: int
-    why: str | None  # where tasks are missing: what Swarm says of one
-    own: bool = False  # the gauge's own stack's: counted, not strain
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "mode": self.mode,
-            "desired": self.desired,
-            "running": self.running,
-            "why": self.why,
-            "own": self.own,
-        }
-
-
 @dataclass
-class ClusterEntry:
-    desired: int | None  # None with `unknown`: the leader has lost quorum
-    running: int | None
-    sampled_at: float
-    publisher: str  # the node whose topic it came on
-    own_desired: int = 0  # of desired and running, the gauge's own stack's (not strain)
-    own_running: int = 0
-    missing: float | None = None  # the leader's strain.missing: workload tasks short
-    nodes: dict[str, SwarmNode] = field(default_factory=dict)  # by safe name and by ID
-    services: tuple[ServiceEntry, ...] = ()
-    unknown: str | None = None  # why the publisher gives no totals
+class ClusterEntry(ClusterState):
+    """A cluster state held, and when the gauge had it."""
+
     sampled_local: float | None = None  # the sample time on the gauge's monotonic clock
     received_s: float = 0.0
     retained: bool = False
-
-    def node(self, name: str, node_id: str | None) -> SwarmNode | None:
-        """The leader's word on a node: by Swarm ID, else by name (--node-name may differ)."""
-        found = self.nodes.get(f"id:{node_id}") if node_id else None
-        return found or self.nodes.get(name)
-
-
-def _number(value: Any, low: float, high: float, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise Rejected(f"{what} is not a number from {low:g} to {high:g}")
-    return float(value)
-
-
-def _count(value: Any, what: str) -> int:
-    """A whole number from 0 to MAX_COUNT: bigger ones overflow a float in the strain."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise Rejected(f"{what} is not a count from 0 to {MAX_COUNT}")
-    return value
-
-
-def _text(value: Any, what: str, limit: int = 64) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise Rejected(f"{what} is not a text of 1 to {limit} characters")
-    return printable(value)
-
-
-def printable(text: str) -> str:
-    """text with every control and format character (escape sequences for a terminal,
-    bidi overrides that reorder a banner) shown as U+FFFD: texts from the network reach
-    the page, the log and participants' terminals."""
-    if text.isprintable():  # the usual case, in C: no character of category C in it
-        return text
-    return "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in text)
-
-
-def _maybe_text(value: Any, what: str, limit: int = 200) -> str | None:
-    return None if value is None else _text(value, what, limit)
-
-
-def _time(value: Any) -> float:
-    """Seconds since the epoch from an ISO 8601 time with a zone (the payload's `time`)."""
-    if not isinstance(value, str) or len(value) > 40:
-        raise Rejected("time is not an ISO 8601 text")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise Rejected("time is not an ISO 8601 text") from None
-    if parsed.tzinfo is None:
-        raise Rejected("time has no zone")
-    return parsed.timestamp()
-
-
-def _load_json(payload: bytes, limit: int = MAX_PAYLOAD) -> Any:
-    if len(payload) > limit:
-        raise Rejected(f"payload over {limit // 1024} KiB", "too_large")
-    try:
-        return json.loads(payload)
-    except RecursionError:  # [[[[… nested deeper than the parser's stack
-        raise Rejected("JSON nested too deep", "not_json") from None
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected("not JSON", "not_json") from None
-
-
-def _schema1(payload: bytes, what: str, limit: int = MAX_PAYLOAD) -> dict[str, Any]:
-    state = _load_json(payload, limit)
-    if not isinstance(state, dict) or state.get("schema") != 1:
-        raise Rejected(f"not a {what} of schema 1", "schema")
-    return state
-
-
-def parse_node_state(payload: bytes, node: str) -> NodeEntry:
-    """The parts of a node state (schema 1) the gauge uses; Rejected if it is not one."""
-    state = _schema1(payload, "node state")
-    if state.get("node") != node:
-        raise Rejected("node name differs from the topic's")
-    strain, tasks, docker = state.get("strain"), state.get("tasks"), state.get("docker")
-    if not isinstance(strain, dict) or not isinstance(tasks, dict):
-        raise Rejected("strain or tasks missing")
-    if not isinstance(docker, dict) or not isinstance(docker.get("ok"), bool):
-        raise Rejected("docker.ok missing")
-    error = docker.get("error")
-    if error is not None and not isinstance(error, str):
-        raise Rejected("docker.error is not a text")
-    role = state.get("role")
-    if role not in ("manager", "worker", "none"):
-        raise Rejected("role is not manager, worker or none")
-    host = state.get("host")
-    if host is not None and not isinstance(host, dict):
-        raise Rejected("host is not an object")
-    cpu = memory = None
-    if host is not None:
-        cpu = _number(host.get("cpu_percent"), 0, 100, "host.cpu_percent")
-        memory = _number(host.get("memory_percent"), 0, 100, "host.memory_percent")
-    leds = state.get("leds")
-    if leds is not None:
-        if not isinstance(leds, list) or len(leds) != 8:
-            raise Rejected("leds is not 8 pixels")
-        for pixel in leds:
-            if not isinstance(pixel, list) or len(pixel) != 4:
-                raise Rejected("a pixel is not [r, g, b, brightness]")
-            for channel in pixel[:3]:
-                _number(channel, 0, 255, "a colour")
-            _number(pixel[3], 0, 1, "a brightness")
-    return NodeEntry(
-        strain=_number(strain.get("value"), 0, 1, "strain.value"),
-        tasks_running=(
-            None if (running := tasks.get("running")) is None else _count(running, "tasks.running")
-        ),
-        own_tasks=min(_count(tasks.get("own", 0), "tasks.own"), running or 0),
-        leds=leds,
-        cpu_percent=cpu,
-        memory_percent=memory,
-        sampled_at=_time(state.get("time")),
-        role=role,
-        leader=state.get("leader") is True,
-        interval_s=(
-            None
-            if (interval := state.get("interval_s")) is None
-            else _number(interval, 0.01, 86400, "interval_s")
-        ),
-        docker_ok=docker["ok"],
-        docker_error=printable(error[:200]) if error else None,
-        node_id=_text(node_id, "node_id") if (node_id := state.get("node_id")) else None,
-        sees_leader=_leader_seen(state.get("swarm_leader")),
-    )
-
-
-def _leader_seen(seen: Any) -> str | None:
-    """The safe name of the node a manager names leader (swarm_leader), or None."""
-    if seen is None:
-        return None
-    if not isinstance(seen, dict):
-        raise Rejected("swarm_leader is not an object")
-    _text(seen.get("id"), "swarm_leader.id")
-    return safe_name(_text(seen.get("hostname"), "swarm_leader.hostname", 256))
-
-
-def parse_cluster_state(payload: bytes, node: str) -> ClusterEntry:
-    """What the gauge uses of the leader's cluster state (schema 1), from node's topic."""
-    state = _schema1(payload, "cluster state", MAX_CLUSTER_PAYLOAD)
-    totals = state.get("totals")
-    if not isinstance(totals, dict):
-        raise Rejected("totals missing")
-    if state.get("publisher", node) != node:
-        raise Rejected("publisher differs from the topic's node")
-    nodes = state.get("nodes", [])
-    if not isinstance(nodes, list) or len(nodes) > MAX_CLUSTER_NODES:
-        raise Rejected("nodes is not a list of nodes")
-    swarm_nodes: dict[str, SwarmNode] = {}
-    for n in nodes:
-        if not isinstance(n, dict):
-            raise Rejected("a node is not an object")
-        swarm_node = SwarmNode(
-            state=_text(n.get("state"), "a node's state", 32),
-            availability=_text(n.get("availability"), "a node's availability", 32),
-            role=_text(n.get("role"), "a node's role", 32),
-            reachability=_maybe_text(n.get("reachability"), "a node's reachability", 32),
-        )
-        swarm_nodes[safe_name(_text(n.get("name"), "a node's name", 256))] = swarm_node
-        swarm_nodes[f"id:{_text(n.get('id'), 'a node id')}"] = swarm_node
-    unknown = _maybe_text(state.get("totals_unknown"), "totals_unknown")
-    desired, running = totals.get("desired"), totals.get("running")
-    own_desired = own_running = 0
-    missing = None
-    if unknown is None or desired is not None or running is not None:
-        desired = _count(desired, "totals.desired")
-        running = _count(running, "totals.running")
-        strain = state.get("strain")
-        if not isinstance(strain, dict):
-            raise Rejected("strain missing")
-        missing = _number(strain.get("missing"), 0, 1, "strain.missing")
-        own_desired = min(_count(totals.get("own_desired") or 0, "totals.own_desired"), desired)
-        own_running = min(_count(totals.get("own_running") or 0, "totals.own_running"), running)
-    return ClusterEntry(
-        desired=desired,
-        running=running,
-        own_desired=own_desired,
-        own_running=own_running,
-        missing=missing,
-        sampled_at=_time(state.get("time")),
-        publisher=node,
-        nodes=swarm_nodes,
-        services=_services(state.get("services", [])),
-        unknown=unknown,
-    )
-
-
-def _services(services: Any) -> tuple[ServiceEntry, ...]:
-    if not isinstance(services, list) or len(services) > MAX_CLUSTER_SERVICES:
-        raise Rejected("services is not a list of services")
-    parsed = []
-    for s in services:
-        if not isinstance(s, dict):
-            raise Rejected("a service is not an object")
-        parsed.append(
-            ServiceEntry(
-                name=_text(s.get("name"), "a service's name", 256),
-                mode=_text(s.get("mode"), "a service's mode", 32),
-                desired=_count(s.get("desired"), "a service's desired"),
-                running=_count(s.get("running"), "a service's running"),
-                why=_maybe_text(s.get("why"), "a service's why"),
-                own=s.get("own") is True,
-            )
-        )
-    return tuple(parsed)
 
 
 class ClusterView:
@@ -392,23 +113,21 @@ class ClusterView:
 
         retained: the broker sent it from its store (MQTT's retain flag on delivery):
         its age is judged by its sample time, not by its (late) arrival."""
-        parts = topic.split("/")
-        head = self.prefix.split("/")
-        rest = parts[len(head) :] if parts[: len(head)] == head else []
-        if len(rest) != 3 or rest[0] != "node" or not is_node_name(rest[1]):
+        where = node_topic(self.prefix, topic)
+        if where is None:
             raise Rejected("unexpected topic", "topic")
-        node, kind = rest[1], rest[2]
+        node, kind = where
         if kind == "cluster":
             if payload:
-                self._apply_cluster(node, parse_cluster_state(payload, node), retained)
+                self._apply_cluster(
+                    node, parse_cluster_state(payload, node, ClusterEntry), retained
+                )
             else:  # its retained cluster state cleared
                 self.clusters.pop(node, None)
             return
         now = self.clock()
         if kind == "availability":
-            if payload not in (b"online", b"offline"):
-                raise Rejected("availability is neither online nor offline")
-            offline = payload == b"offline"
+            offline = is_offline(payload)
             if node in self.nodes:
                 entry = self.nodes[node]
                 entry.offline = offline
@@ -424,9 +143,7 @@ class ClusterView:
                 while len(self._pending) > self.max_nodes:
                     self._pending.popitem(last=False)
             return
-        if kind != "state":
-            raise Rejected("unexpected topic", "topic")
-        entry = parse_node_state(payload, node)
+        entry = parse_node_state(payload, node, NodeEntry)
         old = self.nodes.get(node)
         if (
             old is not None

@@ -42,7 +42,7 @@ def validate(kind: str, payload: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError unless payload fits the shipped schema `kind`."""
     import jsonschema
 
-    from agent.schemas import load_schema
+    from agent.shared.wire.schemas import load_schema
 
     schema = load_schema(kind)
     jsonschema.Draft202012Validator(

@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.mqtt.topics import NODE_ENTITIES
+from agent.shared.wire.discovery import NODE_ENTITIES
 from tests.mqtt_watch import Watcher
 from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker, node_password
 

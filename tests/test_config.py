@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.mqtt.broker_url import BrokerUrl, parse_broker_url
 from agent.settings.config import load_agent_config
 from agent.shared.errors import ConfigError, SwarmgaugeError
-from agent.shared.names import safe_name
+from agent.shared.settings.broker_url import BrokerUrl, parse_broker_url
+from agent.shared.wire.names import safe_name
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_defaults_serve_a_workshop() -> None:
 
 
 def test_a_broker_url_is_shown_in_an_error_only_where_it_can_hold_no_password() -> None:
-    from agent.settings.options import shows_no_secret
+    from agent.shared.settings.options import shows_no_secret
 
     assert shows_no_secret("ftp//localhost") and shows_no_secret("mqtts://broker.local")
     for text in ("mqtt://u:pw@h", "u:pw@h", "mqtt:u:pw@h", "mqtt:\\\\u:pw@h", "mqtt://u:pw",

@@ -296,8 +296,8 @@ def test_the_bar_is_written_only_when_its_lit_count_changes(
 
 
 def test_one_node_name_rule_in_code_and_schemas() -> None:
-    from agent.schemas import load_schema
-    from agent.shared.names import NODE_NAME_PATTERN, is_node_name, safe_name
+    from agent.shared.wire.names import NODE_NAME_PATTERN, is_node_name, safe_name
+    from agent.shared.wire.schemas import load_schema
 
     for kind, path in (("node", ("properties", "node")), ("cluster", ("properties", "publisher"))):
         schema = load_schema(kind)

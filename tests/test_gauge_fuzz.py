@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.docker.readings import ClusterNode, ClusterReading, ClusterService
+from agent.shared.wire.payloads import Rejected
 from agent.snapshot import cluster_snapshot
-from gauge.view import ClusterView, Rejected
+from gauge.view import ClusterView
 from tests.helpers import clean_env
 from tests.peers.broker import Broker
 from tests.peers.net import free_port, wait_for_port, wait_until

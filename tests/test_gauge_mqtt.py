@@ -17,7 +17,8 @@ from typing import Any
 import jinja2
 import pytest
 
-from agent.mqtt.topics import GaugeTopics, Topics, discovery_messages
+from agent.shared.wire.discovery import discovery_messages
+from agent.shared.wire.topics import gauge_topics, node_topics
 from gauge.announce import Announcer
 from gauge.discovery import cluster_discovery
 from tests.ha_discovery import check_discovery
@@ -50,8 +51,8 @@ def nodes(broker: Broker) -> Iterator[Publisher]:
 
 
 def test_every_discovery_config_is_one_home_assistant_accepts() -> None:
-    node = discovery_messages(Topics("swarmgauge", "pi-1"), "homeassistant", True)
-    cluster = cluster_discovery(GaugeTopics("swarmgauge"), "homeassistant")
+    node = discovery_messages(node_topics("swarmgauge", "pi-1"), "homeassistant", True)
+    cluster = cluster_discovery(gauge_topics("swarmgauge"), "homeassistant")
     assert len(node) == 6 and len(cluster) == 6
     for topic, payload in [*node, *cluster]:
         platform = topic.split("/")[1]
@@ -64,14 +65,14 @@ def test_every_discovery_config_is_one_home_assistant_accepts() -> None:
     docker = configs(node)["docker"]
     assert (docker["device_class"], docker["entity_category"]) == ("connectivity", "diagnostic")
     # a node named "cluster" is not the cluster's device
-    named = discovery_messages(Topics("swarmgauge", "cluster"), "homeassistant", False)
+    named = discovery_messages(node_topics("swarmgauge", "cluster"), "homeassistant", False)
     assert {json.loads(p)["device"]["identifiers"][0] for _, p in named} == {"swarmgauge__cluster"}
-    other = discovery_messages(Topics("swarmgauge", "node_cluster"), "homeassistant", False)
+    other = discovery_messages(node_topics("swarmgauge", "node_cluster"), "homeassistant", False)
     assert json.loads(other[0][1])["device"]["identifiers"] == ["swarmgauge_node_cluster"]
 
 
 def test_node_templates_read_a_real_node_state() -> None:
-    node = configs(discovery_messages(Topics("swarmgauge", "pi-1"), "homeassistant", True))
+    node = configs(discovery_messages(node_topics("swarmgauge", "pi-1"), "homeassistant", True))
     payload = node_payload("pi-1", 0.25, tasks=3)
     shown = {key: render(config, payload) for key, config in node.items()}
     assert shown == {

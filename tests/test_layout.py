@@ -6,6 +6,7 @@ import ast
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,14 +20,25 @@ PURE = {
     "agent.snapshot",
     "agent.host.reading",
     "agent.docker.readings",
-    "agent.shared.names",
+    "agent.docker.address",
+    "agent.shared.wire",
+    "agent.shared.wire.names",
+    "agent.shared.wire.topics",
+    "agent.shared.wire.payloads",
+    "agent.shared.wire.discovery",
     "gauge.view",
     "gauge.clocks",
     "gauge.summary",
     "gauge.discovery",
-    "agent.mqtt.topics",
     "agent",  # the version
 }
+# Folders whose modules talk to the world (Docker, the host, LEDs, the broker, sockets),
+# but for the pure ones among them.
+IO_FOLDERS = ("agent.docker", "agent.host", "agent.display", "agent.shared.mqtt", "agent.proxy")
+# What both programs use: the gauge imports the agent's display, frames and strain, and
+# these, nothing else of the agent.
+SHARED = "agent.shared"
+GAUGE_MAY_IMPORT = ("agent", "agent.frames", "agent.strain")
 IO_LIBRARIES = {"docker", "paho", "psutil", "gpiozero", "blinkt", "RPi", "socket", "http", "h11"}
 
 
@@ -83,7 +95,7 @@ def test_the_graph_sees_imports() -> None:
     """The check above can fail: it sees a function-level import and a `from` form."""
     edges = graph()
     assert "agent.runner" in edges["agent.cli"]  # imported inside main()
-    assert "agent.docker.swarm" in edges["agent.docker.connect"]
+    assert "agent.docker.connect" in edges["agent.sample"]
 
 
 def test_the_middle_is_pure() -> None:
@@ -95,6 +107,83 @@ def test_the_middle_is_pure() -> None:
         assert inside <= PURE, f"{name} imports {sorted(inside - PURE)}"
         io = {m for m in imported if m.split(".")[0] in IO_LIBRARIES}
         assert not io, f"{name} imports {sorted(io)}"
+
+
+def inside(name: str, folder: str) -> bool:
+    return name == folder or name.startswith(folder + ".")
+
+
+def offenders(modules_of: str, may: Callable[[str], bool]) -> dict[str, list[str]]:
+    """Of the modules in a folder, those that import one of the program's own modules
+    `may` refuses, and which."""
+    found = {
+        name: sorted(m for m in imported if not may(m))
+        for name, imported in graph().items()
+        if inside(name, modules_of)
+    }
+    return {name: bad for name, bad in found.items() if bad}
+
+
+def test_the_gauge_imports_of_the_agent_only_what_is_shared() -> None:
+    def may(m: str) -> bool:
+        return (
+            not inside(m, "agent")
+            or m in GAUGE_MAY_IMPORT
+            or inside(m, "agent.display")
+            or inside(m, SHARED)
+        )
+
+    assert offenders("gauge", may) == {}
+
+
+def test_what_is_shared_stands_on_its_own() -> None:
+    """agent.shared imports nothing of the agent but itself and the pure middle it
+    shows (frames' thresholds): the gauge gets no agent internals through it."""
+    assert offenders(SHARED, lambda m: inside(m, SHARED) or m in GAUGE_MAY_IMPORT) == {}
+
+
+def test_nothing_of_the_agent_imports_the_gauge() -> None:
+    assert offenders("agent", lambda m: not inside(m, "gauge")) == {}
+
+
+def test_settings_import_no_io() -> None:
+    """Settings are plain values: no I/O library, no module of an I/O folder but the
+    pure ones (a settings test needs no broker, Docker or GPIO)."""
+
+    def may(m: str) -> bool:
+        return m in PURE or not any(inside(m, folder) for folder in IO_FOLDERS)
+
+    assert offenders("agent.settings", may) == {}
+    assert offenders("agent.shared.settings", may) == {}
+    mods = modules()
+    for name, path in mods.items():
+        if inside(name, "agent.settings") or inside(name, "agent.shared.settings"):
+            io = {m for m in imports_of(path, set(mods)) if m.split(".")[0] in IO_LIBRARIES}
+            assert not io, f"{name} imports {sorted(io)}"
+
+
+def test_io_modules_take_plain_values() -> None:
+    """An edge is handed the values it needs, never the programs' settings objects."""
+    settings = ("agent.settings", "gauge.config")
+    for folder in IO_FOLDERS:
+        assert offenders(folder, lambda m: not any(inside(m, s) for s in settings)) == {}
+
+
+def test_the_proxy_is_a_program_of_its_own() -> None:
+    """The socket proxy shares only the shared helpers and Docker's labels (pure)."""
+
+    def may(m: str) -> bool:
+        return inside(m, "agent.proxy") or inside(m, SHARED) or m == "agent.docker.readings"
+
+    assert offenders("agent.proxy", may) == {}
+    users = offenders("agent", lambda m: not inside(m, "agent.proxy"))
+    assert [name for name in users if not inside(name, "agent.proxy")] == []
+
+
+def test_the_folder_rules_can_fail() -> None:
+    """The rules above see a real edge: the agent's runner reads the settings and Docker."""
+    assert offenders("agent.runner", lambda m: not inside(m, "agent.settings"))
+    assert offenders("gauge.runner", lambda m: not inside(m, SHARED))
 
 
 def test_help_imports_no_docker_sdk_nor_mqtt_client_for_docker() -> None:

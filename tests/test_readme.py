@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from agent.mqtt.topics import GaugeTopics, Topics, discovery_messages
 from agent.settings.config import agent_options
-from agent.settings.options import Option
+from agent.shared.settings.options import Option
+from agent.shared.wire.discovery import discovery_messages
+from agent.shared.wire.topics import gauge_topics, node_topics
 from gauge.config import gauge_options
 from gauge.discovery import cluster_discovery
 
@@ -106,7 +107,7 @@ def test_the_check_sees_a_wrong_default() -> None:
 def test_the_topics_table_is_what_agent_and_gauge_publish() -> None:
     rows = table_rows(section("MQTT topics"), "topic")
     listed = [FLAG.sub("", cells[0]).strip("`") for cells in rows]
-    topics, gauge = Topics("swarmgauge", "<node>"), GaugeTopics("swarmgauge")
+    topics, gauge = node_topics("swarmgauge", "<node>"), gauge_topics("swarmgauge")
     discovery = [
         *discovery_messages(topics, "homeassistant", with_temperature=True),
         *cluster_discovery(gauge, "homeassistant"),

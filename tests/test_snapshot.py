@@ -10,7 +10,8 @@ import pytest
 
 from agent.docker.readings import ClusterNode, ClusterReading, ClusterService, SwarmReading
 from agent.host import HostReading
-from agent.snapshot import cluster_snapshot, iso_utc, node_snapshot
+from agent.shared.wire.payloads import iso_utc
+from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import node_strain
 from tests.helpers import validate
 

@@ -1,4 +1,4 @@
-"""agent.docker.proxy as an attacker meets it: a recording upstream stands in for
+"""agent.proxy as an attacker meets it: a recording upstream stands in for
 Docker's socket and shows what got through. (tests/test_swarm.py runs the agent
 through the proxy against the real test dockerd.)"""
 
@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from agent.docker.proxy import SocketProxy, upstream_request
+from agent.proxy.server import SocketProxy, upstream_request
 from tests.peers.net import free_port, wait_until
 from tests.peers.recording_upstream import RecordingUpstream
 
@@ -320,7 +320,8 @@ def test_an_agent_behind_a_proxy_whose_docker_is_gone_says_so_in_one_line(
     with SocketProxy(listen, str(tmp_path / "none.sock")):
         args = ["--docker-host", f"unix://{listen}", "--docker-timeout", "2"]
         config = load_agent_config(args, {})
-        sampler = SwarmSampler(docker_connect(config), f"unix://{listen}", timeout_s=2)
+        connect = docker_connect(config.docker_host, config.docker_timeout_s)
+        sampler = SwarmSampler(connect, f"unix://{listen}", timeout_s=2)
         reading = sampler.read()
     assert not reading.ok and reading.tasks_running is None  # unknown, not 0
     why = f"the socket proxy at {listen} cannot reach Docker (is dockerd running?)"

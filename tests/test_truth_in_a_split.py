@@ -15,11 +15,12 @@ import pytest
 
 from agent.docker.readings import LeaderSeen, SwarmReading, cluster_view
 from agent.host import HostReading
+from agent.shared.wire.payloads import Rejected
 from agent.snapshot import cluster_snapshot, node_snapshot
 from agent.strain import node_strain
 from gauge.clocks import SPAN_S, NodeClock
 from gauge.metrics import MessageCounts, metrics_page
-from gauge.view import ClusterView, Rejected
+from gauge.view import ClusterView
 from tests.helpers import validate
 from tests.test_swarm_parsing import node, service, task
 

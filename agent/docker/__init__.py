@@ -1,2 +1,2 @@
-"""Reading Docker: the Engine API over its socket (only GETs), Swarm's view, the event
-stream, and the socket proxy that lets through only what the agent reads."""
+"""Reading Docker: the Engine API over its socket (only GETs), Swarm's view and the
+event stream. The socket proxy that guards it is a program of its own (agent.proxy)."""

@@ -1,19 +1,15 @@
-"""A Docker API client and the Swarm sampler, made from the agent's settings."""
+"""The Docker SDK's client, made on first use from plain values (the address, a timeout)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from agent.docker.swarm import ClusterMode, SwarmSampler, leadership_deadline
-from agent.settings.config import AgentConfig
 
-
-def docker_connect(config: AgentConfig) -> Callable[[], Any] | None:
-    """A function that makes a Docker API client, or None when Docker is off."""
-    if config.docker_host is None:
+def docker_connect(base_url: str | None, timeout_s: float) -> Callable[[], Any] | None:
+    """A function that makes a Docker API client, or None when Docker is off (no URL)."""
+    if base_url is None:
         return None
-    base_url, timeout_s = config.docker_host, config.docker_timeout_s
 
     def connect() -> Any:
         import docker  # the SDK imports requests: keep it off the --help path
@@ -26,14 +22,3 @@ def docker_connect(config: AgentConfig) -> Callable[[], Any] | None:
         return client
 
     return connect
-
-
-def make_swarm_sampler(config: AgentConfig, cluster: ClusterMode) -> SwarmSampler:
-    return SwarmSampler(
-        docker_connect(config),
-        base_url=config.docker_host or "",
-        timeout_s=config.docker_timeout_s,
-        cluster=cluster,
-        probe_timeout_s=leadership_deadline(config.interval_s, config.docker_timeout_s),
-        stack=config.stack,
-    )

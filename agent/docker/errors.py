@@ -52,7 +52,7 @@ def describe_docker_error(exc: BaseException, base_url: str, timeout_s: float) -
         if isinstance(e, TimeoutError) or "timed out" in str(e).lower():
             return f"Docker at {where} did not answer within {timeout_s:g} s"
         if "502" in str(e) and "bad gateway" in str(e).lower():
-            # the socket proxy (agent.docker.proxy) answers for a dockerd that does not
+            # the socket proxy (agent.proxy) answers for a dockerd that does not
             return f"the socket proxy at {where} cannot reach Docker (is dockerd running?)"
     if isinstance(exc, SwarmgaugeError):  # DockerApiError: already one line
         return str(exc).splitlines()[0]

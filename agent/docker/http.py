@@ -15,6 +15,7 @@ import socket
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from agent.docker.address import check_docker_host
 from agent.shared.errors import ConfigError, SwarmgaugeError
 
 
@@ -40,18 +41,6 @@ class _UnixConnection(http.client.HTTPConnection):
             sock.close()
             raise
         self.sock = sock
-
-
-def check_docker_host(url: str) -> str:
-    """url if it is unix://PATH or tcp://HOST:PORT (http:// too); else ValueError."""
-    parts = urlsplit(url)
-    if parts.scheme == "unix" and (parts.netloc + parts.path):
-        return url
-    if parts.scheme in ("tcp", "http") and parts.hostname and parts.port:
-        return url
-    raise ValueError(
-        "must be unix:///path/to/docker.sock, tcp://host:port (no TLS: use a socket proxy), or none"
-    )
 
 
 class DockerHttp:

@@ -1,1 +1,1 @@
-"""Settings: flags and SWARMGAUGE_* environment variables, read once and checked."""
+"""The agent's own settings (config): its flags, checked once, as plain values."""

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
-from agent.docker.http import check_docker_host
+from agent.docker.address import check_docker_host
 from agent.frames import Thresholds
-from agent.mqtt.broker_url import BrokerUrl, parse_broker_url
-from agent.mqtt.client import TlsFiles, read_password_file
-from agent.settings.options import (
+from agent.shared.errors import ConfigError
+from agent.shared.heartbeat import DEFAULT_INTERVAL_S
+from agent.shared.settings.leds import led_options, thresholds_from
+from agent.shared.settings.mqtt import (
+    MqttSettings,
+    discovery_options,
+    mqtt_options,
+    mqtt_settings_from,
+)
+from agent.shared.settings.options import (
     Option,
-    fraction,
     number_between,
     one_of,
     parse_options,
-    readable_file,
     switch,
     text_value,
     whole_between,
 )
-from agent.shared.errors import ConfigError
-from agent.shared.heartbeat import DEFAULT_INTERVAL_S
+from agent.shared.settings.start import HEARTBEAT_OPTION, LOG_LEVEL_OPTION
 from agent.strain import DEFAULT_TASK_CAPACITY
 
-DISPLAYS = ("auto", "blinkt", "sysfs", "terminal", "none")
 LED_MODES = ("strain", "tasks")
-LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def docker_host(text: str) -> str:
@@ -36,16 +37,8 @@ def docker_host(text: str) -> str:
     return value if value.lower() == "none" else check_docker_host(value)
 
 
-TOPIC_PREFIX = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
 STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 DEFAULT_STACK = "swarmgauge"  # what the README's `docker stack deploy … swarmgauge` names it
-
-
-def topic_prefix(text: str) -> str:
-    prefix = text.strip().strip("/")
-    if len(prefix) > 64 or not TOPIC_PREFIX.fullmatch(prefix):
-        raise ValueError("must be 1 to 64 of A-Z a-z 0-9 _ - in /-separated levels")
-    return prefix
 
 
 def stack_name(text: str) -> str:
@@ -78,97 +71,6 @@ class AgentConfig:
     discovery_prefix: str = "homeassistant"
     heartbeat_file: str | None = None
     stack: str | None = DEFAULT_STACK  # the gauge's own stack: its tasks are not strain
-
-
-LOG_LEVEL_OPTION = Option("--log-level", one_of(*LOG_LEVELS), "info", "|".join(LOG_LEVELS), "LEVEL")
-
-
-def led_options(display: str, what: str) -> list[Option]:
-    """The LEDs' flags, the same for the agent and the gauge but for the default
-    display and what it shows: --display, --brightness, --amber-at, --red-at."""
-    return [
-        Option("--display", one_of(*DISPLAYS), display, f"{what}: {'|'.join(DISPLAYS)}", "NAME"),
-        Option("--brightness", fraction, 0.1, "LED brightness cap, 0 to 1", "0..1"),
-        Option("--amber-at", fraction, 0.5, "strain shown amber", "0..1"),
-        Option("--red-at", fraction, 0.75, "strain shown red", "0..1"),
-    ]
-
-
-HEARTBEAT_OPTION = Option(
-    "--heartbeat-file", text_value, None, "file touched after every round (healthcheck)", "PATH"
-)
-
-
-def thresholds_from(values: Mapping[str, Any]) -> Thresholds:
-    """--amber-at and --red-at, amber below red."""
-    amber, red = values["amber_at"], values["red_at"]
-    if not amber < red:
-        raise ConfigError(f"--amber-at ({amber:g}) must be below --red-at ({red:g})")
-    return Thresholds(amber, red)
-
-
-@dataclass(frozen=True)
-class MqttSettings:
-    """The broker connection, the same for the agent and the gauge."""
-
-    broker: BrokerUrl | None  # None: MQTT off
-    prefix: str
-    keepalive_s: int
-    tls: TlsFiles
-
-
-def mqtt_settings_from(values: Mapping[str, Any]) -> MqttSettings:
-    """The broker settings; the password file is read (and checked) here, once."""
-    broker: BrokerUrl | None = values["broker"]
-    password_file: str | None = values["broker_password_file"]
-    if password_file is not None:
-        if broker is None or not broker.username:
-            raise ConfigError(
-                "--broker-password-file needs a user in --broker (mqtt://USER@host:port)"
-            )
-        broker = replace(broker, password=read_password_file(password_file))
-    return MqttSettings(
-        broker=broker,
-        prefix=values["prefix"],
-        keepalive_s=values["keepalive"],
-        tls=TlsFiles(values["ca_file"], values["cert_file"], values["key_file"]),
-    )
-
-
-def mqtt_options() -> list[Option]:
-    """The broker connection, the same for the agent and the gauge."""
-    return [
-        Option(
-            "--broker",
-            parse_broker_url,
-            parse_broker_url("mqtt://localhost:1883"),
-            "mqtt://[user[:password]@]host[:port], mqtts://… for TLS, or none",
-            "URL",
-            secret=True,
-        ),
-        Option("--prefix", topic_prefix, "swarmgauge", "MQTT topic prefix", "PREFIX"),
-        Option("--keepalive", whole_between(5, 3600), 30, "MQTT keepalive in seconds", "SECONDS"),
-        Option("--ca-file", readable_file, None, "CA certificate(s) for mqtts://", "PATH"),
-        Option("--cert-file", readable_file, None, "client certificate for mqtts://", "PATH"),
-        Option("--key-file", readable_file, None, "client key for mqtts://", "PATH"),
-        Option(
-            "--broker-password-file",
-            readable_file,
-            None,
-            "file holding the broker password (Docker secrets)",
-            "PATH",
-        ),
-    ]
-
-
-def discovery_options() -> list[Option]:
-    """Home Assistant's MQTT discovery, the same for the agent and the gauge."""
-    return [
-        Option("--no-discovery", switch, False, "no Home Assistant discovery", switch=True),
-        Option(
-            "--discovery-prefix", topic_prefix, "homeassistant", "Home Assistant's prefix", "PREFIX"
-        ),
-    ]
 
 
 def agent_options(environ: Mapping[str, str]) -> list[Option]:

@@ -15,9 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from agent.docker.connect import make_swarm_sampler
 from agent.host import HostSampler
-from agent.sample import take_sample
+from agent.sample import make_swarm_sampler, take_sample
 from agent.settings.config import load_agent_config
 from tests.benchmarks.rows import row
 from tests.helpers import clean_env

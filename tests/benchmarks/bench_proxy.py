@@ -1,4 +1,4 @@
-"""Socket proxy budget (issue 11): what agent.docker.proxy adds to the agent's GETs.
+"""Socket proxy budget (issue 11): what agent.proxy adds to the agent's GETs.
 
     .venv/bin/python -m tests.benchmarks.bench_proxy [ROUNDS]   (as root: a test dockerd)
 
@@ -71,7 +71,7 @@ def main() -> int:
         version = daemon.client.version()["ApiVersion"]
         port = free_port()
         proxy = subprocess.Popen(
-            [sys.executable, "-m", "agent.docker.proxy", f"127.0.0.1:{port}", str(daemon.socket)],
+            [sys.executable, "-m", "agent.proxy", f"127.0.0.1:{port}", str(daemon.socket)],
             stderr=subprocess.DEVNULL,
         )
         try:

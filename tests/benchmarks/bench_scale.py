@@ -16,9 +16,9 @@ import statistics
 import time
 from typing import Any
 
-from agent.docker.connect import make_swarm_sampler
 from agent.docker.http import DockerHttp
 from agent.docker.readings import cluster_view, tasks_on_node
+from agent.sample import make_swarm_sampler
 from agent.settings.config import load_agent_config
 from tests.benchmarks.rows import row
 from tests.peers.dockerd import Dockerd, scale_service

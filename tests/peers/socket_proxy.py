@@ -1,9 +1,9 @@
-"""The socket proxy (agent.docker.proxy) for tests: on a loopback TCP port, or on a
+"""The socket proxy (agent.proxy) for tests: on a loopback TCP port, or on a
 unix socket (reachable from inside a node's network namespace too)."""
 
 from __future__ import annotations
 
-from agent.docker.proxy import SocketProxy
+from agent.proxy.server import SocketProxy
 from tests.peers.net import free_port
 
 

@@ -24,35 +24,20 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from agent.mqtt.broker_url import BrokerUrl
-from agent.mqtt.client import (
+from agent.shared.log_once import SayOnce
+from agent.shared.mqtt.client import (
     NODE_HINT,
-    TlsFiles,
     describe_connect_error,
     describe_refusal,
     new_client,
 )
-from agent.mqtt.topics import OFFLINE, ONLINE
-from agent.shared.log_once import SayOnce
-
-log = logging.getLogger("agent.mqtt")
-
-
-class Destinations(Protocol):
-    """Where a publisher's messages go (agent.mqtt.topics.Topics for a node)."""
-
-    @property
-    def node(self) -> str: ...  # who publishes, for the log
-    @property
-    def state(self) -> str: ...
-    @property
-    def availability(self) -> str: ...
-    @property
-    def cluster(self) -> str | None: ...  # None: never publishes a cluster state
+from agent.shared.settings.broker_url import BrokerUrl
+from agent.shared.settings.mqtt import TlsFiles
+from agent.shared.wire.topics import OFFLINE, ONLINE, Topics
 
 
 @dataclass(frozen=True)
@@ -66,12 +51,13 @@ class Follow:
 
 class Publisher:
     """Publishes one node's (or the gauge's) messages. Thread-safe; start() once,
-    close() at the end. hint: what else to check when the broker refuses the login."""
+    close() at the end. hint: what else to check when the broker refuses the login;
+    log: the program's MQTT logger (agent.mqtt, gauge.mqtt)."""
 
     def __init__(
         self,
         broker: BrokerUrl,
-        topics: Destinations,
+        topics: Topics,
         *,
         client_id: str,
         keepalive_s: int = 30,
@@ -80,6 +66,7 @@ class Publisher:
         discovery_prefix: str | None = "homeassistant",
         follow: Follow | None = None,
         hint: str | None = NODE_HINT,
+        log: logging.Logger,
     ) -> None:
         self._broker = broker
         self._topics = topics
@@ -96,6 +83,7 @@ class Publisher:
         self._in_flight: dict[str, int] = {}  # topic → mid of its state not yet acknowledged
         self._acked: deque[int] = deque()  # acks that came while the lock was held
         self._sent: dict[str, str] = {}  # topic → the state last handed to paho for it
+        self._log = log
         self._say = SayOnce(log, "MQTT: %s; retrying")  # called with the lock held
         self._offline_said_at = -60.0
         self._own_topics = {topics.availability}
@@ -119,7 +107,7 @@ class Publisher:
         return self._connected
 
     def start(self) -> None:
-        log.info("MQTT: connecting to %s as %s", self._broker, self._topics.node)
+        self._log.info("MQTT: connecting to %s as %s", self._broker, self._topics.node)
         self._client.connect_async(self._broker.host, self._broker.port, self._keepalive_s)
         self._client.loop_start()
 
@@ -221,7 +209,7 @@ class Publisher:
         now = time.monotonic()
         if now - self._offline_said_at >= 60.0:
             self._offline_said_at = now
-            log.info(
+            self._log.info(
                 "MQTT: answered 'offline' on %s with 'online' (a late will; if this repeats,"
                 " another program publishes as %s)",
                 self._topics.availability,
@@ -244,7 +232,7 @@ class Publisher:
             self._sent.clear()
             self._connected = True
             self._say(None)
-            log.info("MQTT: connected to %s", self._broker)
+            self._log.info("MQTT: connected to %s", self._broker)
             self._publish(self._topics.availability, ONLINE)
             self._send_discovery()
             self._send_state()

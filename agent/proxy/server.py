@@ -1,6 +1,6 @@
 """A Docker socket proxy that lets through exactly the GETs the agent needs.
 
-    python3 -m agent.docker.proxy LISTEN [UPSTREAM]
+    python3 -m agent.proxy LISTEN [UPSTREAM]
 
 LISTEN is a unix socket path (/run/swarmgauge/docker.sock) or HOST:PORT; UPSTREAM
 is Docker's socket (default /var/run/docker.sock). The Swarm stack runs it on every
@@ -58,9 +58,10 @@ from urllib.parse import unquote_plus
 import h11
 
 from agent.docker.readings import TASK_LABEL
+from agent.shared.settings.start import setup_logging
 from agent.shared.signals import stop_event
 
-log = logging.getLogger("agent.docker.proxy")
+log = logging.getLogger("agent.proxy")
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 MAX_HEAD = 8 * 1024
@@ -400,20 +401,16 @@ def _send_and_close(client: socket.socket, answer: bytes) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not 1 <= len(args) <= 2 or args[0].startswith("-"):
-        print("usage: python3 -m agent.docker.proxy LISTEN [UPSTREAM]", file=sys.stderr)
+        print("usage: python3 -m agent.proxy LISTEN [UPSTREAM]", file=sys.stderr)
         return 2
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging("info")
     try:
         upstream = args[1] if len(args) == 2 else DOCKER_SOCKET
         proxy = SocketProxy(args[0], upstream).start()
     except (OSError, ValueError) as exc:
-        print(f"agent.docker.proxy: cannot listen on {args[0]}: {exc}", file=sys.stderr)
+        print(f"agent.proxy: cannot listen on {args[0]}: {exc}", file=sys.stderr)
         return 2
     log.info("allow-listed GETs on %s for %s", args[0], proxy.upstream)
     stop_event(log).wait()
     proxy.close()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""MQTT topics and Home Assistant discovery payloads (the MQTT contract in the README)."""
+"""Home Assistant MQTT discovery: each node a device under the cluster's, its entities
+read from the node's retained state (the README's "Home Assistant")."""
 
 from __future__ import annotations
 
@@ -7,52 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent import __version__
-
-ONLINE = "online"
-OFFLINE = "offline"
-
-
-@dataclass(frozen=True)
-class Topics:
-    """Where one node's messages go. prefix: default 'swarmgauge'; node: a safe name."""
-
-    prefix: str
-    node: str
-
-    @property
-    def state(self) -> str:
-        return f"{self.prefix}/node/{self.node}/state"
-
-    @property
-    def availability(self) -> str:
-        return f"{self.prefix}/node/{self.node}/availability"
-
-    @property
-    def cluster(self) -> str:
-        """The cluster state while this node leads: under the node's own topics, so the
-        broker's ACL proves who published it (a shared topic would take anyone's word)."""
-        return f"{self.prefix}/node/{self.node}/cluster"
-
-
-@dataclass(frozen=True)
-class GaugeTopics:
-    """Where the gauge's own messages go: the whole cluster in a few numbers."""
-
-    prefix: str
-    node: str = "the gauge"  # for the log
-
-    @property
-    def state(self) -> str:
-        return f"{self.prefix}/gauge/state"
-
-    @property
-    def availability(self) -> str:
-        return f"{self.prefix}/gauge/availability"
-
-    @property
-    def cluster(self) -> None:
-        return None  # the leader's agent publishes the cluster state, never the gauge
-
+from agent.shared.wire.topics import OFFLINE, ONLINE, Topics
 
 CLUSTER_DEVICE = "swarmgauge_cluster"  # the gauge's Home Assistant device: every node's via
 # what made the discovery configs (Home Assistant shows it in the device's info)

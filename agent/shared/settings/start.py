@@ -9,8 +9,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from agent.shared.errors import ConfigError
+from agent.shared.settings.options import Option, one_of, text_value
 
 C = TypeVar("C")
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_LEVEL_OPTION = Option("--log-level", one_of(*LOG_LEVELS), "info", "|".join(LOG_LEVELS), "LEVEL")
+
+
+HEARTBEAT_OPTION = Option(
+    "--heartbeat-file", text_value, None, "file touched after every round (healthcheck)", "PATH"
+)
 
 
 def load_settings(

@@ -5,20 +5,12 @@ from __future__ import annotations
 import secrets
 import socket
 import ssl
-from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.mqtt.broker_url import BrokerUrl
-from agent.shared.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class TlsFiles:
-    ca_file: str | None = None  # None: the system's CA certificates
-    cert_file: str | None = None
-    key_file: str | None = None
+from agent.shared.settings.broker_url import BrokerUrl
+from agent.shared.settings.mqtt import TlsFiles
 
 
 def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:
@@ -58,34 +50,6 @@ def describe_refusal(reason: object, broker: BrokerUrl, hint: str | None = None)
         more = f"; {hint}" if hint else ""
         line += f" (as {broker.username or 'anonymous'}: check the user and password{more})"
     return line
-
-
-MAX_PASSWORD_FILE = 4096
-
-
-def read_password_file(path: str) -> str:
-    """The password in a file (Docker secrets), without its line end.
-
-    ConfigError, in one line that never shows the content, for a file over 4 KiB
-    (/dev/zero), not UTF-8, empty, or with more than one line.
-    """
-    where = f"--broker-password-file {path}"
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_PASSWORD_FILE + 1)
-    except OSError as exc:
-        raise ConfigError(f"{where}: {exc.strerror or exc}") from None
-    if len(data) > MAX_PASSWORD_FILE:
-        raise ConfigError(f"{where}: over {MAX_PASSWORD_FILE} bytes: not a password file")
-    try:
-        text = data.decode("utf-8").removesuffix("\n").removesuffix("\r")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{where}: not UTF-8 text") from None
-    if not text:
-        raise ConfigError(f"{where}: empty")
-    if any(c in text for c in "\r\n\0"):
-        raise ConfigError(f"{where}: more than one line")
-    return text
 
 
 def client_id(kind: str, name: str) -> str:

@@ -1,0 +1,5 @@
+import sys
+
+from agent.proxy.server import main
+
+sys.exit(main())
