@@ -17,7 +17,8 @@ from agent.sample import (
     take_sample,
 )
 from agent.settings.config import AgentConfig, load_agent_config
-from agent.shared.settings.start import load_settings, setup_logging
+from agent.shared.logs import setup_logging
+from agent.shared.settings.start import load_settings
 
 PROG = "swarmgauge-agent"
 # --once measures CPU use over this window: a single reading needs a span of time.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.shared.settings.start import load_settings, setup_logging
+from agent.shared.logs import setup_logging
+from agent.shared.settings.start import load_settings
 from gauge.config import load_gauge_config
 
 PROG = "swarmgauge-gauge"

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Each node is in exactly one of these, first match wins (see node_state).
-NODE_STATES = ("offline", "stale", "down", "left", "online")
+from agent.shared.wire.payloads import NODE_STATES  # each node in one, first match wins
 
 
 def node_state(node: dict[str, Any]) -> str:

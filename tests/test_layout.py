@@ -38,7 +38,8 @@ IO_FOLDERS = ("agent.docker", "agent.host", "agent.display", "agent.shared.mqtt"
 # What both programs use: the gauge imports the agent's display, frames and strain, and
 # these, nothing else of the agent.
 SHARED = "agent.shared"
-GAUGE_MAY_IMPORT = ("agent", "agent.frames", "agent.strain")
+GAUGE_MAY_IMPORT = ("agent", "agent.frames", "agent.strain")  # "agent": the version
+VALUES = "agent.shared.settings.broker_url"  # BrokerUrl, TlsFiles: what the MQTT link takes
 IO_LIBRARIES = {"docker", "paho", "psutil", "gpiozero", "blinkt", "RPi", "socket", "http", "h11"}
 
 
@@ -163,10 +164,27 @@ def test_settings_import_no_io() -> None:
 
 
 def test_io_modules_take_plain_values() -> None:
-    """An edge is handed the values it needs, never the programs' settings objects."""
-    settings = ("agent.settings", "gauge.config")
+    """An edge is handed the values it needs, never the programs' settings objects: of
+    the settings, only the broker's address and TLS files (plain values) reach one."""
+    settings = ("agent.settings", "gauge.config", "agent.shared.settings")
+
+    def may(m: str) -> bool:
+        return m == VALUES or not any(inside(m, s) for s in settings)
+
     for folder in IO_FOLDERS:
-        assert offenders(folder, lambda m: not any(inside(m, s) for s in settings)) == {}
+        assert offenders(folder, may) == {}
+
+
+def test_imports_are_absolute() -> None:
+    """The rules above read `import a.b` and `from a.b import c`: a relative import
+    would pass them unseen."""
+    relative = [
+        f"{name}:{node.lineno}"
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    assert relative == []
 
 
 def test_the_proxy_is_a_program_of_its_own() -> None:

@@ -70,8 +70,10 @@ def test_availability_is_online_or_offline_and_nothing_else() -> None:
 def snapshot(strain: float | None, online: bool = True) -> dict[str, Any]:
     node = {"name": "pi-1", "online": online, "stale": False, "down": False}
     if strain is None:
+        # as long as the gauge makes it: its reason and three managers' errors
+        why = "; ".join(["no Swarm leader"] + [f"pi-{i}: " + "e" * 200 for i in range(3)])
         return {"strain": None, "desired": None, "running": None, "nodes": [node],
-                "totals_unknown": "no leader"}  # fmt: skip
+                "totals_unknown": why}  # fmt: skip
     return {"strain": strain, "desired": 4, "running": 3, "nodes": [node]}
 
 
@@ -92,7 +94,8 @@ def test_the_gauge_state_parser_reads_what_the_gauge_sends() -> None:
         assert parsed.sampled_at == 1.8e9
     unknown = parse_gauge_state(json.dumps(sent[-1]).encode())
     assert unknown.strain is None and unknown.desired is None  # unknown, never 0
-    assert unknown.totals_unknown
+    assert unknown.totals_unknown == sent[-1]["totals_unknown"]
+    assert len(unknown.totals_unknown) > 600
 
 
 GOOD: dict[str, Any] = {
@@ -115,7 +118,8 @@ GOOD: dict[str, Any] = {
         {"nodes": {"total": 1}},
         {"nodes": []},
         {"time": "2026-11-30T10:00:00"},
-        {"totals_unknown": "x" * 201},
+        {"totals_unknown": "x" * 4097},
+        {"totals_unknown": ""},
     ],
 )
 def test_a_gauge_state_out_of_its_schema_is_rejected(change: dict[str, Any]) -> None:

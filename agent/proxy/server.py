@@ -58,7 +58,7 @@ from urllib.parse import unquote_plus
 import h11
 
 from agent.docker.readings import TASK_LABEL
-from agent.shared.settings.start import setup_logging
+from agent.shared.logs import setup_logging
 from agent.shared.signals import stop_event
 
 log = logging.getLogger("agent.proxy")

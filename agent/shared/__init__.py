@@ -5,6 +5,6 @@ imports besides the display, the frames and the strain:
   Assistant discovery);
 - mqtt/: the MQTT link (paho client set-up and the publisher both programs run);
 - settings/: the flags both programs read, and how flags are parsed;
-- errors, heartbeat, signals, log_once: small helpers.
+- errors, heartbeat, signals, logs: small helpers.
 
 Nothing here imports the rest of the agent but its pure middle (frames, strain)."""

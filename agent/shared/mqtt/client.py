@@ -9,8 +9,7 @@ import ssl
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.shared.settings.broker_url import BrokerUrl
-from agent.shared.settings.mqtt import TlsFiles
+from agent.shared.settings.broker_url import BrokerUrl, TlsFiles
 
 
 def describe_connect_error(exc: BaseException | None, broker: BrokerUrl) -> str:

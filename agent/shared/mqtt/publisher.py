@@ -28,15 +28,14 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from agent.shared.log_once import SayOnce
+from agent.shared.logs import SayOnce
 from agent.shared.mqtt.client import (
     NODE_HINT,
     describe_connect_error,
     describe_refusal,
     new_client,
 )
-from agent.shared.settings.broker_url import BrokerUrl
-from agent.shared.settings.mqtt import TlsFiles
+from agent.shared.settings.broker_url import BrokerUrl, TlsFiles
 from agent.shared.wire.topics import OFFLINE, ONLINE, Topics
 
 

@@ -1,3 +1,4 @@
 """Settings both programs read: how flags and SWARMGAUGE_* variables are parsed
-(options), the broker's URL (broker_url), the MQTT, LED and log flags (common), and
-the start of a program (start). Plain values only: no I/O module."""
+(options), the broker's URL and TLS files (broker_url), the MQTT and discovery flags
+(mqtt), the LEDs' (leds), and what every program starts with (start: --log-level,
+--heartbeat-file, reading the settings). Plain values only: no I/O module."""

@@ -1,4 +1,5 @@
-"""The --broker URL: mqtt://[user[:password]@]host[:port], mqtts://… for TLS, or none."""
+"""Where and how to reach the broker, as values the MQTT link takes: the --broker URL
+(mqtt://[user[:password]@]host[:port], mqtts://… for TLS, or none) and the TLS files."""
 
 from __future__ import annotations
 
@@ -48,3 +49,10 @@ def parse_broker_url(text: str) -> BrokerUrl | None:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: str | None = None  # None: the system's CA certificates
+    cert_file: str | None = None
+    key_file: str | None = None

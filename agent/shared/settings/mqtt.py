@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.shared.errors import ConfigError
-from agent.shared.settings.broker_url import BrokerUrl, parse_broker_url
+from agent.shared.settings.broker_url import BrokerUrl, TlsFiles, parse_broker_url
 from agent.shared.settings.options import Option, readable_file, switch, whole_between
 
 TOPIC_PREFIX = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
@@ -20,13 +20,6 @@ def topic_prefix(text: str) -> str:
     if len(prefix) > 64 or not TOPIC_PREFIX.fullmatch(prefix):
         raise ValueError("must be 1 to 64 of A-Z a-z 0-9 _ - in /-separated levels")
     return prefix
-
-
-@dataclass(frozen=True)
-class TlsFiles:
-    ca_file: str | None = None  # None: the system's CA certificates
-    cert_file: str | None = None
-    key_file: str | None = None
 
 
 MAX_PASSWORD_FILE = 4096

@@ -24,7 +24,10 @@ MAX_CLUSTER_PAYLOAD = 4 * 1024 * 1024  # a cluster state names every node and se
 MAX_COUNT = 1_000_000  # tasks; Swarm's own limits are far below
 MAX_CLUSTER_NODES = 10_000
 MAX_CLUSTER_SERVICES = 10_000
-NODE_STATE_COUNTS = ("total", "offline", "stale", "down", "left", "online")  # gauge state
+# The gauge state's node counts: each node in exactly one state (gauge/summary.py)
+NODE_STATES = ("offline", "stale", "down", "left", "online")
+NODE_STATE_COUNTS = ("total", *NODE_STATES)
+MAX_REASON = 4096  # totals_unknown: the gauge's reason, with up to 3 managers' own
 
 
 # Why messages are dropped, as the gauge counts them (a label in /metrics: a fixed set)
@@ -358,7 +361,7 @@ def parse_gauge_state(payload: bytes) -> GaugeState:
     """The gauge's state (schema 1); Rejected if it is not one. Unknown stays None."""
     state = _schema1(payload, "gauge state")
     strain, desired, running = state.get("strain"), state.get("desired"), state.get("running")
-    unknown = _maybe_text(state.get("totals_unknown"), "totals_unknown")
+    unknown = _maybe_text(state.get("totals_unknown"), "totals_unknown", MAX_REASON)
     if not isinstance(state.get("alarm"), bool):
         raise Rejected("alarm is not true or false")
     nodes = state.get("nodes")

@@ -1,9 +1,19 @@
-"""A problem said once, not once a retry: the agent and the gauge retry every second
-or so while a broker or Docker is away, and a log line each time would bury the news."""
+"""The programs' logs: one format for every program (setup_logging), and a problem
+said once, not once a retry (SayOnce): the agent and the gauge retry every second or
+so while a broker or Docker is away, and a log line each time would bury the news."""
 
 from __future__ import annotations
 
 import logging
+import sys
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
 
 
 class SayOnce:
