@@ -16,7 +16,7 @@ from typing import TextIO
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
 from agent.docker.connect import docker_connect
-from agent.docker.events import ContainerEvents
+from agent.docker.events import Changes, DockerEvents, docker_event_stream
 from agent.frames import strain_band
 from agent.host import HostSampler
 from agent.sample import (
@@ -64,14 +64,21 @@ class Agent:
         self.config = config
         self.display = display
         self.host = HostSampler()
-        self.swarm = make_swarm_sampler(config, cluster="leader")  # only the leader publishes it
+        connect = docker_connect(config.docker_host, config.docker_timeout_s)
+        changes = Changes() if connect else None
+        # only the leader publishes the cluster state
+        self.swarm = make_swarm_sampler(config, cluster="leader", changes=changes)
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.heartbeat = Heartbeat(config.heartbeat_file, stuck_after(config.interval_s))
         self.node: str | None = None
         self.publisher: Publisher | None = None
-        connect = docker_connect(config.docker_host, config.docker_timeout_s)
-        self.events = ContainerEvents(connect, self.wake.set) if connect else None
+        self.events = None
+        if connect is not None and changes is not None and config.docker_host is not None:
+            stream = docker_event_stream(
+                connect, config.docker_host, config.docker_timeout_s, config.resync_s
+            )
+            self.events = DockerEvents(stream, changes, self.wake.set)
         self._summary: tuple[object, ...] = ()
 
     def loop(self) -> None:

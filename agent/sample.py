@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.docker.connect import docker_connect
+from agent.docker.events import Changes
 from agent.docker.readings import SwarmReading
 from agent.docker.swarm import ClusterMode, SwarmSampler, leadership_deadline
 from agent.frames import Frame, frame_for
@@ -27,8 +28,11 @@ class Sample:
     strain: Strain
 
 
-def make_swarm_sampler(config: AgentConfig, cluster: ClusterMode) -> SwarmSampler:
-    """The Swarm sampler the settings ask for (cluster: which nodes read the cluster)."""
+def make_swarm_sampler(
+    config: AgentConfig, cluster: ClusterMode, changes: Changes | None = None
+) -> SwarmSampler:
+    """The Swarm sampler the settings ask for (cluster: which nodes read the cluster;
+    changes: what Docker's event stream says changed, where it is followed)."""
     return SwarmSampler(
         docker_connect(config.docker_host, config.docker_timeout_s),
         base_url=config.docker_host or "",
@@ -36,6 +40,8 @@ def make_swarm_sampler(config: AgentConfig, cluster: ClusterMode) -> SwarmSample
         cluster=cluster,
         probe_timeout_s=leadership_deadline(config.interval_s, config.docker_timeout_s),
         stack=config.stack,
+        changes=changes,
+        resync_s=config.resync_s,
     )
 
 

@@ -1,19 +1,34 @@
-"""Docker's container events: a Swarm task starting or dying wakes the sampler at once.
+"""Docker's event stream, followed: list once, then watch (the informer pattern).
 
-Docker has no task events; container events are local and immediate. The
-interval poll stays as the fallback, so a broken stream only costs latency.
+The sampler keeps what it listed and lists again only where `Changes` says so: an
+event of that kind came, or the stream was not followed for a moment (at start, after
+a break, at every reopening: each is a gap), or resync_s have passed since it listed
+(a missed event cannot outlive that). While the stream is not followed, `Changes.live`
+is False and the sampler lists every sample, as it would without events.
+
+Docker has no task events; a Swarm task's container events are local and immediate:
+start, die, and health_status (a task with a healthcheck counts once it is healthy).
+Docker sends nothing while nothing happens, so a hung dockerd or a cut proxy shows
+only as silence: a stream silent for silence_s is closed and opened again at once,
+and that reopening (a gap) is the resync.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
+from agent.docker.http import JsonStream
 from agent.docker.readings import TASK_LABEL
+from agent.shared.logs import SayOnce
 
 log = logging.getLogger("agent.docker.events")
+
+CONTAINERS = "containers"  # this engine's task containers
+KINDS = frozenset({CONTAINERS})
 
 # health_status: a task with a healthcheck counts once it is healthy (Docker matches it
 # as a prefix: "health_status: healthy", and nothing else)
@@ -24,20 +39,63 @@ FILTERS = {
 }
 
 
-class ContainerEvents:
-    """Calls wake() for every start, die and health change of a Swarm task's container
-    on this engine.
+class Changes:
+    """What the stream has said changed since the sampler last looked (thread-safe)."""
 
-    connect makes a docker.APIClient; the stream itself has no timeout (it waits
-    for events), and is reopened after retry_s when it breaks.
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dirty: set[str] = set(KINDS)
+        self._live = False
+
+    @property
+    def live(self) -> bool:
+        """Whether the stream is followed now: what is kept can be trusted between lists."""
+        return self._live
+
+    def mark(self, *kinds: str) -> None:
+        with self._lock:
+            self._dirty.update(kinds)
+
+    def take(self) -> frozenset[str]:
+        """The kinds changed since the last take (and forget them)."""
+        with self._lock:
+            dirty = frozenset(self._dirty)
+            self._dirty.clear()
+        return dirty
+
+    def followed(self, live: bool) -> None:
+        """The stream began (live) or ended: either way, what it did not see is a gap."""
+        with self._lock:
+            self._live = live
+            self._dirty.update(KINDS)
+
+
+class Stream(Protocol):
+    def __iter__(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+class DockerEvents:
+    """Follows the stream in a thread of its own: marks what changed, wakes the sampler.
+
+    open_stream opens it (raises when Docker cannot be read); it is opened again at
+    once after a silent spell, and after retry_s when it broke or Docker ended it.
     """
 
-    def __init__(self, connect: Callable[[], Any], wake: Callable[[], None], retry_s: float = 5.0):
-        self._connect = connect
+    def __init__(
+        self,
+        open_stream: Callable[[], Stream],
+        changes: Changes,
+        wake: Callable[[], None],
+        retry_s: float = 5.0,
+    ) -> None:
+        self._open = open_stream
+        self._changes = changes
         self._wake = wake
         self._retry_s = retry_s
         self._stop = threading.Event()
-        self._stream: Any = None
+        self._stream: Stream | None = None
+        self._say = SayOnce(log, "Docker events: %s; listing every sample")
         self._thread = threading.Thread(target=self._run, name="docker-events", daemon=True)
 
     def start(self) -> None:
@@ -47,32 +105,73 @@ class ContainerEvents:
         self._stop.set()
         stream = self._stream
         if stream is not None:
-            try:
-                stream.close()
-            except Exception:
-                pass  # closing a broken stream: nothing more to do
+            stream.close()
         if self._thread.ident is not None:  # started
             self._thread.join(timeout=1.0)
 
     def _run(self) -> None:
-        broken = False
         while not self._stop.is_set():
             try:
-                client = self._connect()
-                self._stream = client.events(decode=True, filters=FILTERS)
-                if broken:
-                    log.info("Docker events: following again")
-                    self._wake()  # things may have changed while we were not looking
-                broken = False
-                for _event in self._stream:
-                    self._wake()
-                    if self._stop.is_set():
-                        return
-                broken = True  # the stream ended: dockerd restarted or went away
+                self._stream = self._open()
             except Exception as exc:
-                if not broken and not self._stop.is_set():
-                    log.debug("Docker events: stream broken (%s); polling only", exc)
-                broken = True
-            finally:
-                self._stream = None
-            self._stop.wait(self._retry_s)
+                self._say(_why(exc))
+                self._stop.wait(self._retry_s)
+                continue
+            if self._say.problem is not None:
+                log.info("Docker events: following again")
+                self._say(None)
+            self._changes.followed(True)
+            self._wake()  # list what the stream did not see
+            problem = self._follow(self._stream)
+            self._changes.followed(False)
+            self._stream.close()
+            self._stream = None
+            if problem is not None and not self._stop.is_set():
+                self._say(problem)
+                self._stop.wait(self._retry_s)
+
+    def _follow(self, events: Iterable[Any]) -> str | None:
+        """Until the stream ends; None where it was only silent (reopened at once)."""
+        try:
+            for _event in events:
+                self._changes.mark(CONTAINERS)
+                self._wake()
+        except TimeoutError:
+            return None  # nothing for silence_s: reopened at once, a resync
+        except Exception as exc:
+            return _why(exc)
+        return "Docker ended the stream"
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def docker_event_stream(
+    connect: Callable[[], Any], base_url: str, timeout_s: float, silence_s: float
+) -> Callable[[], Stream]:
+    """What opens the stream of this engine's task container events. The API version
+    is negotiated (by the SDK client connect makes) on the first opening and again
+    after any failure, not at each silent reopening."""
+    version: str | None = None
+
+    def open_stream() -> Stream:
+        nonlocal version
+        try:
+            if version is None:
+                client = connect()
+                version = str(client.api_version)
+                client.close()
+            return JsonStream(
+                base_url,
+                version,
+                "/events",
+                timeout_s=timeout_s,
+                silence_s=silence_s,
+                filters=json.dumps(FILTERS),
+            )
+        except BaseException:
+            version = None
+            raise
+
+    return open_stream

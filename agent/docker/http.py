@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -43,22 +44,33 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+def connection(base_url: str, timeout_s: float) -> http.client.HTTPConnection:
+    """A connection (not yet open) to Docker's API at unix://PATH or tcp://HOST:PORT."""
+    try:
+        check_docker_host(base_url)
+    except ValueError as exc:
+        raise ConfigError(f"Docker host {base_url!r}: {exc}") from None
+    parts = urlsplit(base_url)
+    if parts.scheme == "unix":
+        return _UnixConnection(parts.netloc + parts.path, timeout_s)
+    assert parts.hostname and parts.port
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
+
+
+def api_error(response: http.client.HTTPResponse, body: bytes) -> DockerApiError:
+    """The error an answer of status 400 or more says, in Docker's words."""
+    try:
+        message = str(json.loads(body).get("message", "")).strip()
+    except ValueError:
+        message = body.decode(errors="replace").strip()
+    return DockerApiError(response.status, message or response.reason)
+
+
 class DockerHttp:
     """GET path → decoded JSON, on one connection kept open between samples."""
 
     def __init__(self, base_url: str, api_version: str, timeout_s: float) -> None:
-        try:
-            check_docker_host(base_url)
-        except ValueError as exc:
-            raise ConfigError(f"Docker host {base_url!r}: {exc}") from None
-        parts = urlsplit(base_url)
-        if parts.scheme == "unix":
-            self._conn: http.client.HTTPConnection = _UnixConnection(
-                parts.netloc + parts.path, timeout_s
-            )
-        else:
-            assert parts.hostname and parts.port
-            self._conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
+        self._conn = connection(base_url, timeout_s)
         self.api_version = api_version
         self._prefix = f"/v{api_version}"
         self._timeout_s = timeout_s
@@ -83,11 +95,7 @@ class DockerHttp:
             self._conn.close()
             raise
         if response.status >= 400:
-            try:
-                message = str(json.loads(body).get("message", "")).strip()
-            except ValueError:
-                message = body.decode(errors="replace").strip()
-            raise DockerApiError(response.status, message or response.reason)
+            raise api_error(response, body)
         return json.loads(body)
 
     def _request(self, target: str) -> http.client.HTTPResponse:
@@ -95,4 +103,53 @@ class DockerHttp:
         return self._conn.getresponse()
 
     def close(self) -> None:
+        self._conn.close()
+
+
+MAX_EVENT = 64 * 1024  # one event (a line of JSON); Docker's are well under 2 KiB
+
+
+class JsonStream:
+    """GET a stream of JSON values, one a line (Docker's /events), on a connection of
+    its own: timeout_s to answer, then at most silence_s between two lines (else
+    TimeoutError: a hung dockerd, or a cut proxy, is noticed). close() from any thread
+    ends it; iterating ends when Docker ends the stream."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_version: str,
+        path: str,
+        *,
+        timeout_s: float,
+        silence_s: float,
+        **params: str,
+    ) -> None:
+        self._conn = connection(base_url, timeout_s)
+        target = f"/v{api_version}{path}" + (f"?{urlencode(params)}" if params else "")
+        try:
+            self._conn.request("GET", target, headers={"Accept": "application/json"})
+            self._response = self._conn.getresponse()
+            if self._response.status >= 400:
+                raise api_error(self._response, self._response.read(MAX_EVENT))
+            assert self._conn.sock is not None
+            self._conn.sock.settimeout(silence_s)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __iter__(self) -> Iterator[Any]:
+        while line := self._response.readline(MAX_EVENT + 1):
+            if len(line) > MAX_EVENT:
+                raise ValueError(f"an event over {MAX_EVENT // 1024} KiB")
+            if line.strip():
+                yield json.loads(line)
+
+    def close(self) -> None:
+        sock = self._conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread
+            except OSError:
+                pass
         self._conn.close()

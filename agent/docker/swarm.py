@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from agent.docker.errors import describe_docker_error, dockerd_answers
+from agent.docker.events import CONTAINERS, KINDS, Changes
 from agent.docker.http import DockerApiError, DockerHttp
 from agent.docker.readings import (
     TASK_LABEL,
@@ -62,6 +63,10 @@ class SwarmSampler:
 
     stack: the name of the gauge's own Swarm stack, whose tasks are counted but are not
     strain (None: every task is strain).
+
+    changes: what Docker's event stream says changed (agent.docker.events): this
+    engine's task containers are listed again only when it says so, while it is not
+    followed, or resync_s after the last list; None: listed every sample (--once).
     """
 
     def __init__(
@@ -74,6 +79,8 @@ class SwarmSampler:
         probe_timeout_s: float | None = None,
         left_after_s: float = 30.0,
         stack: str | None = None,
+        changes: Changes | None = None,
+        resync_s: float = 60.0,
     ) -> None:
         self._connect = connect
         self._base_url = base_url
@@ -94,10 +101,17 @@ class SwarmSampler:
         self._last_quorum: str | None = None
         self._stack = stack
         self._short_since: dict[str, float] = {}  # service ID → since when short of tasks
+        self._changes = changes
+        self._resync_s = resync_s
+        self._dirty: set[str] = set(KINDS)  # changed since listed, as the stream said
+        self._engine: EngineTasks | None = None  # this engine's task containers, as listed
+        self._engine_at = 0.0  # monotonic time of that list
 
     def read(self) -> SwarmReading:
         if self._connect is None:
             return SwarmReading(ok=False, error="Docker disabled (--docker-host none)")
+        if self._changes is not None:
+            self._dirty |= self._changes.take()
         try:
             if self._api is None:
                 self._client = self._connect()  # the SDK negotiates the API version
@@ -148,7 +162,7 @@ class SwarmSampler:
             self._api.close()
         if self._client is not None:
             self._client.close()
-        self._client = self._api = self._info = None
+        self._client = self._api = self._info = self._engine = None
 
     def _log_change(self, reading: SwarmReading) -> None:
         """Say why once, and say when it is fixed: not a line every interval."""
@@ -206,7 +220,7 @@ class SwarmSampler:
         if last is None or now - self._inactive_since > self._left_after_s:
             self._last_known = None
             return SwarmReading(ok=False, error=why, hostname=hostname)
-        return self._read_local(
+        return self._read_unsure(
             api,
             SwarmReading(
                 ok=False, error=why, role=last.role, node_id=last.node_id, hostname=hostname
@@ -214,8 +228,29 @@ class SwarmSampler:
         )
 
     def _read_local(self, api: DockerHttp, base: SwarmReading) -> SwarmReading:
-        tasks = engine_tasks(api, self._stack)
+        tasks = self._engine_tasks_kept(api)
         return replace(base, tasks_by_service=tasks.by_service, own_tasks=tasks.own)
+
+    def _read_unsure(self, api: DockerHttp, base: SwarmReading) -> SwarmReading:
+        """Where a Swarm call failed: the engine's tasks listed anew, not as kept (a hung
+        dockerd may say nothing to the stream for a while; its tasks are then unknown)."""
+        self._dirty.add(CONTAINERS)
+        return self._read_local(api, base)
+
+    def _engine_tasks_kept(self, api: DockerHttp) -> EngineTasks:
+        """This engine's task containers: as last listed, unless the stream said they
+        changed, is not followed, or resync_s have passed (then listed again)."""
+        now = time.monotonic()
+        if (
+            self._engine is None
+            or self._changes is None
+            or not self._changes.live
+            or CONTAINERS in self._dirty
+            or now - self._engine_at >= self._resync_s
+        ):
+            self._dirty.discard(CONTAINERS)
+            self._engine, self._engine_at = engine_tasks(api, self._stack), now
+        return self._engine
 
     def _read_as_manager(self, api: DockerHttp, info: SwarmReading) -> SwarmReading | None:
         """The cluster view where this node is a manager now; None where it is a worker.
@@ -252,7 +287,7 @@ class SwarmSampler:
                 # yet in touch with the others. Its own engine's tasks still count.
                 self._info = None
                 why = f"a manager not yet in touch with the Swarm: {text}"[:300]
-                return self._read_local(api, replace(info, role="manager", ok=False, error=why))
+                return self._read_unsure(api, replace(info, role="manager", ok=False, error=why))
             if exc.status < 500 or not any(w in text.lower() for w in NO_LEADER_WORDS):
                 # not the Swarm's store speaking: a proxy that refused, or one that is full
                 if info.role == "worker":
@@ -262,7 +297,7 @@ class SwarmSampler:
                 why = no_leader(exc)
                 if info.role == "worker":
                     self._info = None  # promoted in an election, perhaps
-            return self._read_local(api, replace(info, role="manager", ok=False, error=why))
+            return self._read_unsure(api, replace(info, role="manager", ok=False, error=why))
         except TimeoutError:
             if info.role == "worker":
                 # a worker's dockerd refuses /nodes at once: a busy one, or one promoted
@@ -270,7 +305,7 @@ class SwarmSampler:
                 self._info = None
                 return None
             why = no_leader(f"the Swarm managers did not answer within {deadline:g} s")
-            return self._read_local(api, replace(info, role="manager", ok=False, error=why))
+            return self._read_unsure(api, replace(info, role="manager", ok=False, error=why))
         # its own tasks from its engine, as every other node counts them: right after
         # an election the new leader's task list can miss a task its engine runs
         return replace(

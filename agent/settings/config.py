@@ -71,6 +71,7 @@ class AgentConfig:
     discovery_prefix: str = "homeassistant"
     heartbeat_file: str | None = None
     stack: str | None = DEFAULT_STACK  # the gauge's own stack: its tasks are not strain
+    resync_s: float = 60.0  # Docker listed again at least this often, events or not
 
 
 def agent_options(environ: Mapping[str, str]) -> list[Option]:
@@ -127,6 +128,13 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "seconds to wait for any Docker call",
             "SECONDS",
         ),
+        Option(
+            "--resync",
+            number_between(5, 3600),
+            60.0,
+            "seconds between full lists of Docker; events say what changed between",
+            "SECONDS",
+        ),
         LOG_LEVEL_OPTION,
         HEARTBEAT_OPTION,
     ]
@@ -166,4 +174,5 @@ def load_agent_config(argv: Sequence[str] | None, environ: Mapping[str, str]) ->
         discovery_prefix=v["discovery_prefix"],
         heartbeat_file=v["heartbeat_file"],
         stack=None if v["stack"] == "none" else v["stack"],
+        resync_s=v["resync"],
     )

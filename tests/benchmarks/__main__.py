@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("bench_agent", []),
     ("bench_publish", ["60"]),
+    ("bench_calls", ["60"]),
     ("bench_start", ["20"]),
     ("bench_scale", []),
     ("bench_gauge", ["60", "1000"]),
