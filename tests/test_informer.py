@@ -106,3 +106,39 @@ def test_a_hung_dockerd_is_said_and_its_return_too(
             lambda m: m.topic == STATE and m.json()["docker"]["ok"], 15, after=seen
         )
         assert back is not None, agent.log()
+
+
+CLUSTER = "swarmgauge/node/n1/cluster"
+
+
+def cluster_running(n: int) -> Callable[[Received], bool]:
+    return lambda m: m.topic == CLUSTER and m.json()["totals"]["running"] == n
+
+
+def test_a_settled_leader_lists_its_tasks_only_when_its_services_change(
+    swarm: Dockerd, broker: Broker, relay: DockerRelay, tmp_path: Path
+) -> None:
+    """No task event reaches the leader from another node: a task that dies anywhere
+    shows in its service's counts (read every sample), and then the tasks are listed."""
+    with (
+        AgentProcess(agent_args(broker, relay), tmp_path / "agent.log") as agent,
+        Watcher(broker.host, broker.port, "swarmgauge/#") as watch,
+    ):
+        create_service(swarm.client, "web", ["sleep", "3600"], replicas=2)
+        assert wait_for_running(swarm.client, "web", 2)
+        assert watch.wait_for(cluster_running(2), 15) is not None, agent.log()
+        time.sleep(1.0)
+        since = time.time()
+        time.sleep(4.0)
+        tasks, services = relay.count("/tasks", since), relay.count("/services", since)
+        print(f"settled 4 s at a 0.5 s interval: {services} service lists, {tasks} task lists")
+        assert services >= 4 and tasks == 0, relay.requests[-12:]
+        (victim, *_) = swarm.client.api.containers(
+            filters={"label": "com.docker.swarm.service.name=web"}
+        )
+        seen = len(watch.messages)
+        swarm.client.api.kill(victim["Id"])
+        short = watch.wait_for(cluster_running(1), 5, after=seen)
+        assert short is not None, agent.log()
+        assert relay.count("/tasks", since) >= 1
+        assert watch.wait_for(cluster_running(2), 20, after=seen) is not None, agent.log()

@@ -207,7 +207,8 @@ def test_info_is_read_again_only_when_old(
 @pytest.mark.parametrize(
     ("mode", "per_sample"),
     [
-        ("leader", ["nodes", "services", "tasks", "containers/json"]),  # own: its engine's
+        # own tasks from its engine; settled, the Swarm's task list is kept (cluster_key)
+        ("leader", ["nodes", "services", "containers/json"]),
         ("none", ["containers/json"]),  # the local view: one GET
     ],
 )

@@ -9,7 +9,7 @@ from typing import Any
 import docker
 import pytest
 
-from agent.docker.readings import cluster_view, local_tasks, tasks_on_node
+from agent.docker.readings import cluster_key, cluster_view, local_tasks, tasks_on_node
 from agent.docker.swarm import STARTING_GRACE_S, SwarmSampler
 
 
@@ -246,3 +246,41 @@ def test_a_service_short_too_long_has_its_starting_tasks_missing(
     # running again: the clock starts anew next time it is short
     assert sampler._overdue([task("w", "a") | {"ID": "t9"}]) == set()
     assert sampler._overdue(tasks) == set()
+
+
+def test_the_cluster_key_changes_with_anything_that_moves_tasks() -> None:
+    """The leader keeps its task list while this key holds: every change that can mean a
+    task moved, died or was added must change it."""
+    status = {"RunningTasks": 3, "DesiredTasks": 3, "CompletedTasks": 0}
+
+    def swarm(**change: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        nodes = [node("a", role="manager", leader=True), node("b")]
+        for n, index in zip(nodes, change.get("node_versions", (7, 9)), strict=True):
+            n["Version"] = {"Index": index}
+        svc = service("s", {"Replicated": {"Replicas": 3}}, {**status, **change.get("st", {})})
+        svc["Version"] = {"Index": change.get("service_version", 12)}
+        return nodes, [svc]
+
+    key = cluster_key(*swarm())
+    assert key is not None and key == cluster_key(*swarm())  # the same Swarm, the same key
+    for change in (
+        {"node_versions": (7, 10)},  # node b down, drained, promoted…
+        {"service_version": 13},  # scaled, updated
+        {"st": {"RunningTasks": 2}},  # a task died on some node
+        {"st": {"DesiredTasks": 4}},
+        {"st": {"CompletedTasks": 1}},  # a job's task ended
+    ):
+        assert cluster_key(*swarm(**change)) != key, change
+    nodes, services = swarm()
+    del services[0]["ServiceStatus"]  # an engine before API 1.41: nothing known unchanged
+    assert cluster_key(nodes, services) is None
+    assert cluster_key(nodes + [node("c")], swarm()[1]) != key  # a node joined
+
+
+def test_a_swarm_is_settled_when_every_service_has_all_its_tasks_running() -> None:
+    nodes = [node("a", role="manager", leader=True)]
+    full = service("s", {"Replicated": {"Replicas": 2}}, {"RunningTasks": 2, "DesiredTasks": 2})
+    assert cluster_view(nodes, [full], [task("s", "a"), task("s", "a")]).settled
+    assert not cluster_view(nodes, [full], [task("s", "a")]).settled
+    starting = [task("s", "a"), task("s", "a", state="starting")]
+    assert not cluster_view(nodes, [full], starting).settled

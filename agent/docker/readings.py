@@ -82,6 +82,11 @@ class ClusterReading:
         return sum(s.missing for s in self.services if not s.own)
 
     @property
+    def settled(self) -> bool:
+        """Every service has all its tasks running: nothing on its way, nothing short."""
+        return all(s.running == s.desired and s.starting == 0 for s in self.services)
+
+    @property
     def quorum_lost(self) -> str | None:
         """Why this leader is not to be trusted, or None while a majority of the managers
         is reachable. A leader without quorum still answers /nodes and /tasks from its
@@ -272,6 +277,33 @@ def cluster_view(
     return ClusterReading(
         nodes=tuple(sorted(cluster_nodes, key=lambda n: (n.name, n.id))),
         services=tuple(sorted(cluster_services, key=lambda s: s.name)),
+    )
+
+
+def cluster_key(
+    nodes: list[dict[str, Any]], services: list[dict[str, Any]]
+) -> tuple[Any, ...] | None:
+    """What changes whenever the tasks may have: each node's and service's version and
+    each service's task counts as Swarm keeps them (/services?status=true). None where
+    the services carry no counts (engines before API 1.41): nothing is known unchanged."""
+    statuses: list[dict[str, Any]] = []
+    for s in services:
+        status = s.get("ServiceStatus")
+        if not isinstance(status, dict):
+            return None
+        statuses.append(status)
+    return (
+        sorted((str(n.get("ID")), int((n.get("Version") or {}).get("Index") or 0)) for n in nodes),
+        sorted(
+            (
+                str(s.get("ID")),
+                int((s.get("Version") or {}).get("Index") or 0),
+                int(status.get("RunningTasks") or 0),
+                int(status.get("DesiredTasks") or 0),
+                int(status.get("CompletedTasks") or 0),
+            )
+            for s, status in zip(services, statuses, strict=True)
+        ),
     )
 
 

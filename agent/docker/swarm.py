@@ -22,6 +22,7 @@ from agent.docker.readings import (
     EngineTasks,
     Role,
     SwarmReading,
+    cluster_key,
     cluster_view,
     leader_in,
     local_tasks,
@@ -106,6 +107,12 @@ class SwarmSampler:
         self._dirty: set[str] = set(KINDS)  # changed since listed, as the stream said
         self._engine: EngineTasks | None = None  # this engine's task containers, as listed
         self._engine_at = 0.0  # monotonic time of that list
+        # the leader's task list, kept while the Swarm is settled and nothing it keeps
+        # of its nodes and services has changed (cluster_key)
+        self._tasks: list[dict[str, Any]] | None = None
+        self._tasks_key: tuple[Any, ...] | None = None
+        self._tasks_at = 0.0
+        self._settled = False
 
     def read(self) -> SwarmReading:
         if self._connect is None:
@@ -162,7 +169,7 @@ class SwarmSampler:
             self._api.close()
         if self._client is not None:
             self._client.close()
-        self._client = self._api = self._info = self._engine = None
+        self._client = self._api = self._info = self._engine = self._tasks = None
 
     def _log_change(self, reading: SwarmReading) -> None:
         """Say why once, and say when it is fixed: not a line every interval."""
@@ -272,8 +279,10 @@ class SwarmSampler:
             leader = bool((me.get("ManagerStatus") or {}).get("Leader", False))
             manager = replace(info, role="manager", leader=leader, sees_leader=leader_in(nodes))
             if not (leader or self._cluster_mode == "any"):
+                self._tasks = None  # a leader again later lists them anew
                 return self._read_local(api, manager)
-            services, tasks = read_services_and_tasks(api)
+            services = read_services(api)
+            tasks = self._tasks_kept(api, cluster_key(nodes, services))
         except DockerApiError as exc:
             text = str(exc)
             if exc.status == 503 and NOT_A_MANAGER in text:
@@ -308,10 +317,24 @@ class SwarmSampler:
             return self._read_unsure(api, replace(info, role="manager", ok=False, error=why))
         # its own tasks from its engine, as every other node counts them: right after
         # an election the new leader's task list can miss a task its engine runs
-        return replace(
-            self._read_local(api, manager),
-            cluster=cluster_view(nodes, services, tasks, self._stack, self._overdue(tasks)),
-        )
+        cluster = cluster_view(nodes, services, tasks, self._stack, self._overdue(tasks))
+        self._settled = cluster.settled
+        return replace(self._read_local(api, manager), cluster=cluster)
+
+    def _tasks_kept(self, api: DockerHttp, key: tuple[Any, ...] | None) -> list[dict[str, Any]]:
+        """The tasks Docker wants running: as last listed while the Swarm was settled and
+        its nodes and services are as they were (same versions, same counts) for less
+        than resync_s; else listed anew. A task that dies shows in its service's counts."""
+        now = time.monotonic()
+        if (
+            self._tasks is None
+            or key is None
+            or key != self._tasks_key
+            or not self._settled
+            or now - self._tasks_at >= self._resync_s
+        ):
+            self._tasks, self._tasks_key, self._tasks_at = read_tasks(api), key, now
+        return self._tasks
 
     def _overdue(self, tasks: list[dict[str, Any]]) -> set[str]:
         """The services short of running tasks for over STARTING_GRACE_S in a row (on
@@ -365,12 +388,15 @@ def engine_tasks(api: DockerHttp, stack: str | None = None) -> EngineTasks:
     return local_tasks(api.get("/containers/json", filters=ENGINE_TASK_FILTERS), stack)
 
 
-def read_services_and_tasks(api: DockerHttp) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Services with their task counts, and the tasks Docker wants running."""
+def read_services(api: DockerHttp) -> list[dict[str, Any]]:
+    """Services with their task counts."""
     # ServiceStatus exists from API 1.41 (Engine 20.10); cluster_view copes without it.
     if version_gte(api.api_version, "1.41"):
-        services = api.get("/services", status="true")
-    else:
-        services = api.get("/services")
-    tasks = api.get("/tasks", filters=_filters(desired_state="running"))
-    return services, tasks
+        services: list[dict[str, Any]] = api.get("/services", status="true")
+        return services
+    return list(api.get("/services"))
+
+
+def read_tasks(api: DockerHttp) -> list[dict[str, Any]]:
+    """The tasks Docker wants running."""
+    return list(api.get("/tasks", filters=_filters(desired_state="running")))
