@@ -16,6 +16,7 @@ from tests.mqtt_watch import Received, Watcher, topic_is
 from tests.peers.broker import Broker
 from tests.peers.docker_relay import DockerRelay
 from tests.peers.dockerd import Dockerd, create_service, wait_for_running
+from tests.peers.socket_proxy import UnixProxy
 
 pytestmark = pytest.mark.docker
 
@@ -58,8 +59,9 @@ def test_an_idle_node_lists_its_containers_only_when_events_say(
         assert len(states) >= 5  # it went on sampling and publishing
         assert lists == 0, relay.requests[-20:]
         assert relay.count("/events") == 1  # one stream, followed all along
+        seen = len(watch.messages)
         swarm.client.services.get("web").scale(1)
-        assert watch.wait_for(running(1), 5) is not None, agent.log()
+        assert watch.wait_for(running(1), 5, after=seen) is not None, agent.log()
         assert relay.count(LIST, since) >= 1  # the die event: listed again
 
 
@@ -100,7 +102,12 @@ def test_a_hung_dockerd_is_said_and_its_return_too(
         assert said is not None, agent.log()
         print(f"a hung dockerd said {said.at - hung:.1f} s after it hung")
         assert said.json()["tasks"]["running"] is None  # unknown, not 0
-        seen = len(watch.messages)
+        time.sleep(3.0)  # samples go on meanwhile: none may claim a count it cannot read
+        seen, after = len(watch.messages), watch.messages.index(said)
+        while_hung = [m.json() for m in watch.messages[after:seen] if m.topic == STATE]
+        assert while_hung and all(
+            not s["docker"]["ok"] and s["tasks"]["running"] is None for s in while_hung
+        ), while_hung
         relay.hang = False
         back = watch.wait_for(
             lambda m: m.topic == STATE and m.json()["docker"]["ok"], 15, after=seen
@@ -142,3 +149,23 @@ def test_a_settled_leader_lists_its_tasks_only_when_its_services_change(
         assert short is not None, agent.log()
         assert relay.count("/tasks", since) >= 1
         assert watch.wait_for(cluster_running(2), 20, after=seen) is not None, agent.log()
+
+
+def test_events_wake_the_agent_through_the_socket_proxy(
+    swarm: Dockerd, broker: Broker, tmp_path: Path
+) -> None:
+    """As deployed: the stack's proxy answers each request with `Connection: close`; the
+    stream must be followed through it, or a task start waits for the next sample."""
+    with UnixProxy(str(tmp_path / "proxy.sock"), str(swarm.socket)) as proxy:
+        args = ["--broker", broker.url, "--node-name", "n1", "--docker-host", proxy.url,
+                "--interval", "60"]  # fmt: skip
+        with (
+            AgentProcess(args, tmp_path / "agent.log") as agent,
+            Watcher(broker.host, broker.port, "swarmgauge/#") as watch,
+        ):
+            assert watch.wait_for(running(0), 15) is not None, agent.log()
+            time.sleep(1.0)  # the stream open, the agent in its 60 s wait
+            create_service(swarm.client, "web", ["sleep", "3600"], replicas=1)
+            assert wait_for_running(swarm.client, "web", 1)
+            assert watch.wait_for(running(1), 5) is not None, agent.log()
+            assert "Docker events:" not in agent.log(), agent.log()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -27,6 +28,7 @@ from agent.shared.logs import SayOnce
 
 log = logging.getLogger("agent.docker.events")
 
+ENDED = "Docker ended the stream"
 CONTAINERS = "containers"  # this engine's task containers
 KINDS = frozenset({CONTAINERS})
 
@@ -79,7 +81,8 @@ class DockerEvents:
     """Follows the stream in a thread of its own: marks what changed, wakes the sampler.
 
     open_stream opens it (raises when Docker cannot be read); it is opened again at
-    once after a silent spell, and after retry_s when it broke or Docker ended it.
+    once after a silent spell or an end after retry_s or more (the socket proxy ends
+    streams after an hour), and after retry_s when it broke or ended sooner.
     """
 
     def __init__(
@@ -122,7 +125,10 @@ class DockerEvents:
                 self._say(None)
             self._changes.followed(True)
             self._wake()  # list what the stream did not see
+            opened = time.monotonic()
             problem = self._follow(self._stream)
+            if problem == ENDED and time.monotonic() - opened >= self._retry_s:
+                problem = None  # the socket proxy ends a stream after an hour: reopened
             self._changes.followed(False)
             self._stream.close()
             self._stream = None
@@ -140,7 +146,7 @@ class DockerEvents:
             return None  # nothing for silence_s: reopened at once, a resync
         except Exception as exc:
             return _why(exc)
-        return "Docker ended the stream"
+        return ENDED
 
 
 def _why(exc: BaseException) -> str:

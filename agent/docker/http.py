@@ -3,8 +3,9 @@
 Why not the SDK's client.nodes() and friends for these: each call goes through
 requests' Session machinery (settings, cookies, hooks, adapters), which measured
 twice the CPU of the whole sample on a leader with 20 tasks. The SDK still makes
-the connection first (it negotiates the API version) and follows the event stream.
-Only GET is ever sent, so a read-only socket proxy is enough.
+the connection first (it negotiates the API version). The event stream is read here
+too (JsonStream), for its deadline: the SDK's stream has none. Only GET is ever sent,
+so a read-only socket proxy is enough.
 """
 
 from __future__ import annotations
@@ -126,16 +127,20 @@ class JsonStream:
         **params: str,
     ) -> None:
         self._conn = connection(base_url, timeout_s)
+        self._sock: socket.socket | None = None
         target = f"/v{api_version}{path}" + (f"?{urlencode(params)}" if params else "")
         try:
             self._conn.request("GET", target, headers={"Accept": "application/json"})
+            # kept: an answer with `Connection: close` (the socket proxy's) takes the
+            # socket from the connection, which then no longer has it
+            self._sock = self._conn.sock
             self._response = self._conn.getresponse()
             if self._response.status >= 400:
                 raise api_error(self._response, self._response.read(MAX_EVENT))
-            assert self._conn.sock is not None
-            self._conn.sock.settimeout(silence_s)
+            assert self._sock is not None
+            self._sock.settimeout(silence_s)
         except BaseException:
-            self._conn.close()
+            self.close()
             raise
 
     def __iter__(self) -> Iterator[Any]:
@@ -146,10 +151,13 @@ class JsonStream:
                 yield json.loads(line)
 
     def close(self) -> None:
-        sock = self._conn.sock
-        if sock is not None:
+        if self._sock is not None:
             try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread
             except OSError:
                 pass
+            self._sock.close()
+        response: http.client.HTTPResponse | None = getattr(self, "_response", None)
+        if response is not None:
+            response.close()
         self._conn.close()

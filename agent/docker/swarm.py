@@ -300,6 +300,7 @@ class SwarmSampler:
             if exc.status < 500 or not any(w in text.lower() for w in NO_LEADER_WORDS):
                 # not the Swarm's store speaking: a proxy that refused, or one that is full
                 if info.role == "worker":
+                    self._dirty.add(CONTAINERS)  # Docker said no: its tasks listed anew
                     return None  # a worker's own view needs no manager call
                 why = f"Docker did not answer a manager's call: {text}"
             else:
@@ -310,8 +311,10 @@ class SwarmSampler:
         except TimeoutError:
             if info.role == "worker":
                 # a worker's dockerd refuses /nodes at once: a busy one, or one promoted
-                # in an election; /info says which at the next sample
+                # in an election; /info says which at the next sample. A hung dockerd
+                # answers nothing: its tasks are listed anew, not kept
                 self._info = None
+                self._dirty.add(CONTAINERS)
                 return None
             why = no_leader(f"the Swarm managers did not answer within {deadline:g} s")
             return self._read_unsure(api, replace(info, role="manager", ok=False, error=why))
@@ -324,13 +327,16 @@ class SwarmSampler:
     def _tasks_kept(self, api: DockerHttp, key: tuple[Any, ...] | None) -> list[dict[str, Any]]:
         """The tasks Docker wants running: as last listed while the Swarm was settled and
         its nodes and services are as they were (same versions, same counts) for less
-        than resync_s; else listed anew. A task that dies shows in its service's counts."""
+        than resync_s, and its own engine said nothing; else listed anew. A task that dies
+        shows in its service's counts, unless a replacement runs before the next sample
+        (then its node's count is right again within resync_s)."""
         now = time.monotonic()
         if (
             self._tasks is None
             or key is None
             or key != self._tasks_key
             or not self._settled
+            or CONTAINERS in self._dirty  # a task of its own engine started or died
             or now - self._tasks_at >= self._resync_s
         ):
             self._tasks, self._tasks_key, self._tasks_at = read_tasks(api), key, now

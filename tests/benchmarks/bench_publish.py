@@ -29,7 +29,8 @@ from tests.peers.net import free_port, wait_for_port
 
 TASKS = 20
 TARGET = 0.5
-AGENT_VS_EXPORTER = 0.35  # issue 13's target, same run
+AGENT_VS_EXPORTER = 0.30  # issue 23's target (issue 13's was 0.35), same run
+WITH_DOCKERD = 0.8  # (agent + what dockerd spends answering it) / node_exporter, issue 23
 EXPORTER = "prometheus-node-exporter"
 
 
@@ -142,7 +143,8 @@ def main() -> int:
     row("agent peak RSS, running", f"{agent_rss:.1f} MiB")
     row("dockerd CPU answering the agent (% of a core)", f"{dockerd_share * 100:.2f} %")
     both = (agent_share + dockerd_share) / exporter_share if exporter_share else float("inf")
-    row("(agent + dockerd for it) / node_exporter", f"{both:.3f}", "≤ 1", both)
+    row("(agent + dockerd for it) / node_exporter", f"{both:.3f}", f"≤ {WITH_DOCKERD}",
+        both / WITH_DOCKERD)  # fmt: skip
     return 0 if ratio <= TARGET else 1
 
 
