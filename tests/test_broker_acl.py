@@ -24,7 +24,7 @@ from gauge.runner import GaugeApp
 from tests.helpers import AgentProcess, clean_env
 from tests.leftovers import marked
 from tests.mqtt_watch import Watcher, topic_is
-from tests.peers.listener import close_listener, serve_each
+from tests.peers.listener import hang_up, serve_each
 from tests.peers.net import free_port, wait_until
 from tests.peers.stack_broker import BROKER_START, PASSWORDS, StackBroker, node_password
 from tests.test_gauge import cluster_payload, node_payload
@@ -406,7 +406,7 @@ class RecordingRelay:
                 s.close()
 
     def close(self) -> None:
-        close_listener(self._listener)
+        hang_up(self._listener)
 
 
 def test_tls_keeps_the_passwords_off_the_wire_and_checks_the_broker(tmp_path: Path) -> None:

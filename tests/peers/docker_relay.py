@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.peers.listener import close_listener, serve_each
+from tests.peers.listener import hang_up, serve_each
 
 OK_STREAM = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -81,12 +81,8 @@ class DockerRelay:
         except OSError:
             pass
         finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+            hang_up(src)
+            hang_up(dst)
 
     def _forward(self, dst: socket.socket, data: bytes) -> None:
         while self.hang:  # a hung daemon: nothing moves, the connection stays open
@@ -99,7 +95,7 @@ class DockerRelay:
 
     def close(self) -> None:
         self.hang = False
-        close_listener(self._listener)
+        hang_up(self._listener)
         self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> DockerRelay:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 
 def serve_each(listener: socket.socket, serve: Callable[[socket.socket], None]) -> None:
-    """Accept on listener in a thread until it is closed (close_listener), each
+    """Accept on listener in a thread until it is hung up (hang_up), each
     connection handed to serve in a thread of its own."""
 
     def accept() -> None:
@@ -22,11 +22,12 @@ def serve_each(listener: socket.socket, serve: Callable[[socket.socket], None]) 
     threading.Thread(target=accept, daemon=True).start()
 
 
-def close_listener(listener: socket.socket) -> None:
-    """Stop listening. close() alone does not wake a thread blocked in accept() on Linux:
-    it would go on holding the port (or path), and take a later test's connection."""
+def hang_up(sock: socket.socket) -> None:
+    """Shut down and close. close() alone does not wake a thread blocked in accept() or
+    recv() on Linux: a listener would go on holding its port (or path), and take a later
+    test's connection there."""
     try:
-        listener.shutdown(socket.SHUT_RDWR)
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
-    listener.close()
+    sock.close()

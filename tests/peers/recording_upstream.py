@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.peers.listener import close_listener, serve_each
+from tests.peers.listener import hang_up, serve_each
 
 ANSWER = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
@@ -75,4 +75,4 @@ class RecordingUpstream:
                 self.open_streams -= 1
 
     def close(self) -> None:
-        close_listener(self._listener)
+        hang_up(self._listener)
