@@ -15,7 +15,6 @@ from typing import TextIO
 
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
-from agent.docker.connect import docker_connect
 from agent.docker.events import Changes, DockerEvents, docker_event_stream
 from agent.frames import strain_band
 from agent.host import HostSampler
@@ -64,8 +63,7 @@ class Agent:
         self.config = config
         self.display = display
         self.host = HostSampler()
-        connect = docker_connect(config.docker_host, config.docker_timeout_s)
-        changes = Changes() if connect else None
+        changes = Changes() if config.docker_host is not None else None
         # only the leader publishes the cluster state
         self.swarm = make_swarm_sampler(config, cluster="leader", changes=changes)
         self.wake = threading.Event()
@@ -74,16 +72,17 @@ class Agent:
         self.node: str | None = None
         self.publisher: Publisher | None = None
         self.events = None
-        if connect is not None and changes is not None and config.docker_host is not None:
+        if changes is not None and config.docker_host is not None:
             stream = docker_event_stream(
-                connect, config.docker_host, config.docker_timeout_s, config.resync_s
+                lambda: self.swarm.api_version,
+                config.docker_host,
+                config.docker_timeout_s,
+                config.resync_s,
             )
             self.events = DockerEvents(stream, changes, self.wake.set)
         self._summary: tuple[object, ...] = ()
 
     def loop(self) -> None:
-        if self.events is not None:
-            self.events.start()
         while not self.stopping.is_set():
             self.wake.clear()
             try:
@@ -91,6 +90,10 @@ class Agent:
                 self.heartbeat.beat()
             except Exception:  # a bug must not stop the gauge: say it and go on
                 log.exception("sampling failed; trying again at the next interval")
+            if self.events is not None:
+                # after the first sample: it negotiated the API version, and the first
+                # state is not held up by a second connection
+                self.events.start()
             if self.wake.wait(self.config.interval_s):
                 self.stopping.wait(MIN_SPACING_S)
 

@@ -1,7 +1,7 @@
 """Docker's event stream, followed: list once, then watch (the informer pattern).
 
 The sampler keeps what it listed and lists again only where `Changes` says so: an
-event of that kind came, or the stream was not followed for a moment (at start, after
+event came, or the stream was not followed for a moment (at start, after
 a break, at every reopening: each is a gap), or resync_s have passed since it listed
 (a missed event cannot outlive that). While the stream is not followed, `Changes.live`
 is False and the sampler lists every sample, as it would without events.
@@ -29,8 +29,6 @@ from agent.shared.logs import SayOnce
 log = logging.getLogger("agent.docker.events")
 
 ENDED = "Docker ended the stream"
-CONTAINERS = "containers"  # this engine's task containers
-KINDS = frozenset({CONTAINERS})
 
 # health_status: a task with a healthcheck counts once it is healthy (Docker matches it
 # as a prefix: "health_status: healthy", and nothing else)
@@ -42,11 +40,12 @@ FILTERS = {
 
 
 class Changes:
-    """What the stream has said changed since the sampler last looked (thread-safe)."""
+    """Whether the stream has said this engine's task containers changed since the
+    sampler last looked, and whether it is followed at all (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._dirty: set[str] = set(KINDS)
+        self._changed = True
         self._live = False
 
     @property
@@ -54,22 +53,21 @@ class Changes:
         """Whether the stream is followed now: what is kept can be trusted between lists."""
         return self._live
 
-    def mark(self, *kinds: str) -> None:
+    def mark(self) -> None:
         with self._lock:
-            self._dirty.update(kinds)
+            self._changed = True
 
-    def take(self) -> frozenset[str]:
-        """The kinds changed since the last take (and forget them)."""
+    def take(self) -> bool:
+        """Whether they changed since the last take (and forget it)."""
         with self._lock:
-            dirty = frozenset(self._dirty)
-            self._dirty.clear()
-        return dirty
+            changed, self._changed = self._changed, False
+        return changed
 
     def followed(self, live: bool) -> None:
         """The stream began (live) or ended: either way, what it did not see is a gap."""
         with self._lock:
             self._live = live
-            self._dirty.update(KINDS)
+            self._changed = True
 
 
 class Stream(Protocol):
@@ -102,7 +100,9 @@ class DockerEvents:
         self._thread = threading.Thread(target=self._run, name="docker-events", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        """Start following (again calls: nothing more)."""
+        if self._thread.ident is None:
+            self._thread.start()
 
     def close(self) -> None:
         self._stop.set()
@@ -140,7 +140,7 @@ class DockerEvents:
         """Until the stream ends; None where it was only silent (reopened at once)."""
         try:
             for _event in events:
-                self._changes.mark(CONTAINERS)
+                self._changes.mark()
                 self._wake()
         except TimeoutError:
             return None  # nothing for silence_s: reopened at once, a resync
@@ -154,30 +154,22 @@ def _why(exc: BaseException) -> str:
 
 
 def docker_event_stream(
-    connect: Callable[[], Any], base_url: str, timeout_s: float, silence_s: float
+    api_version: Callable[[], str | None], base_url: str, timeout_s: float, silence_s: float
 ) -> Callable[[], Stream]:
-    """What opens the stream of this engine's task container events. The API version
-    is negotiated (by the SDK client connect makes) on the first opening and again
-    after any failure, not at each silent reopening."""
-    version: str | None = None
+    """What opens the stream of this engine's task container events, in the API version
+    the sampler negotiated (None: Docker not read yet, so not opened)."""
 
     def open_stream() -> Stream:
-        nonlocal version
-        try:
-            if version is None:
-                client = connect()
-                version = str(client.api_version)
-                client.close()
-            return JsonStream(
-                base_url,
-                version,
-                "/events",
-                timeout_s=timeout_s,
-                silence_s=silence_s,
-                filters=json.dumps(FILTERS),
-            )
-        except BaseException:
-            version = None
-            raise
+        version = api_version()
+        if version is None:
+            raise ConnectionError("Docker not read yet")
+        return JsonStream(
+            base_url,
+            version,
+            "/events",
+            timeout_s=timeout_s,
+            silence_s=silence_s,
+            filters=json.dumps(FILTERS),
+        )
 
     return open_stream

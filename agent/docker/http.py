@@ -128,15 +128,16 @@ class JsonStream:
     ) -> None:
         self._conn = connection(base_url, timeout_s)
         self._sock: socket.socket | None = None
+        self._response: http.client.HTTPResponse | None = None
         target = f"/v{api_version}{path}" + (f"?{urlencode(params)}" if params else "")
         try:
             self._conn.request("GET", target, headers={"Accept": "application/json"})
             # kept: an answer with `Connection: close` (the socket proxy's) takes the
             # socket from the connection, which then no longer has it
             self._sock = self._conn.sock
-            self._response = self._conn.getresponse()
-            if self._response.status >= 400:
-                raise api_error(self._response, self._response.read(MAX_EVENT))
+            self._response = response = self._conn.getresponse()
+            if response.status >= 400:
+                raise api_error(response, response.read(MAX_EVENT))
             assert self._sock is not None
             self._sock.settimeout(silence_s)
         except BaseException:
@@ -144,6 +145,7 @@ class JsonStream:
             raise
 
     def __iter__(self) -> Iterator[Any]:
+        assert self._response is not None  # made in __init__, or it raised
         while line := self._response.readline(MAX_EVENT + 1):
             if len(line) > MAX_EVENT:
                 raise ValueError(f"an event over {MAX_EVENT // 1024} KiB")
@@ -157,7 +159,6 @@ class JsonStream:
             except OSError:
                 pass
             self._sock.close()
-        response: http.client.HTTPResponse | None = getattr(self, "_response", None)
-        if response is not None:
-            response.close()
+        if self._response is not None:
+            self._response.close()
         self._conn.close()

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from agent.docker.errors import describe_docker_error, dockerd_answers
-from agent.docker.events import CONTAINERS, KINDS, Changes
+from agent.docker.events import Changes
 from agent.docker.http import DockerApiError, DockerHttp
 from agent.docker.readings import (
     TASK_LABEL,
@@ -104,7 +104,7 @@ class SwarmSampler:
         self._short_since: dict[str, float] = {}  # service ID → since when short of tasks
         self._changes = changes
         self._resync_s = resync_s
-        self._dirty: set[str] = set(KINDS)  # changed since listed, as the stream said
+        self._engine_changed = True  # since listed: as the stream said, or unsure
         self._engine: EngineTasks | None = None  # this engine's task containers, as listed
         self._engine_at = 0.0  # monotonic time of that list
         # the leader's task list, kept while the Swarm is settled and nothing it keeps
@@ -117,8 +117,8 @@ class SwarmSampler:
     def read(self) -> SwarmReading:
         if self._connect is None:
             return SwarmReading(ok=False, error="Docker disabled (--docker-host none)")
-        if self._changes is not None:
-            self._dirty |= self._changes.take()
+        if self._changes is not None and self._changes.take():
+            self._engine_changed = True
         try:
             if self._api is None:
                 self._client = self._connect()  # the SDK negotiates the API version
@@ -163,6 +163,12 @@ class SwarmSampler:
             return engine_tasks(self._api, self._stack)
         except Exception:
             return None
+
+    @property
+    def api_version(self) -> str | None:
+        """The Docker API version negotiated, while Docker is read (any thread)."""
+        api = self._api
+        return None if api is None else api.api_version
 
     def close(self) -> None:
         if self._api is not None:
@@ -241,7 +247,7 @@ class SwarmSampler:
     def _read_unsure(self, api: DockerHttp, base: SwarmReading) -> SwarmReading:
         """Where a Swarm call failed: the engine's tasks listed anew, not as kept (a hung
         dockerd may say nothing to the stream for a while; its tasks are then unknown)."""
-        self._dirty.add(CONTAINERS)
+        self._engine_changed = True
         return self._read_local(api, base)
 
     def _engine_tasks_kept(self, api: DockerHttp) -> EngineTasks:
@@ -252,10 +258,10 @@ class SwarmSampler:
             self._engine is None
             or self._changes is None
             or not self._changes.live
-            or CONTAINERS in self._dirty
+            or self._engine_changed
             or now - self._engine_at >= self._resync_s
         ):
-            self._dirty.discard(CONTAINERS)
+            self._engine_changed = False
             self._engine, self._engine_at = engine_tasks(api, self._stack), now
         return self._engine
 
@@ -300,7 +306,7 @@ class SwarmSampler:
             if exc.status < 500 or not any(w in text.lower() for w in NO_LEADER_WORDS):
                 # not the Swarm's store speaking: a proxy that refused, or one that is full
                 if info.role == "worker":
-                    self._dirty.add(CONTAINERS)  # Docker said no: its tasks listed anew
+                    self._engine_changed = True  # Docker said no: its tasks listed anew
                     return None  # a worker's own view needs no manager call
                 why = f"Docker did not answer a manager's call: {text}"
             else:
@@ -314,7 +320,7 @@ class SwarmSampler:
                 # in an election; /info says which at the next sample. A hung dockerd
                 # answers nothing: its tasks are listed anew, not kept
                 self._info = None
-                self._dirty.add(CONTAINERS)
+                self._engine_changed = True
                 return None
             why = no_leader(f"the Swarm managers did not answer within {deadline:g} s")
             return self._read_unsure(api, replace(info, role="manager", ok=False, error=why))
@@ -336,7 +342,7 @@ class SwarmSampler:
             or key is None
             or key != self._tasks_key
             or not self._settled
-            or CONTAINERS in self._dirty  # a task of its own engine started or died
+            or self._engine_changed  # a task of its own engine started or died
             or now - self._tasks_at >= self._resync_s
         ):
             self._tasks, self._tasks_key, self._tasks_at = read_tasks(api), key, now
