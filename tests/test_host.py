@@ -1,4 +1,5 @@
-"""HostSampler against the real psutil, and its temperature sources."""
+"""HostSampler against the real /proc (and psutil, which reads the same), and its
+temperature sources."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import psutil
 
 from agent.docker.readings import SwarmReading
 from agent.host import HostSampler
+from agent.host.proc import ProcStats, host_stats
 from agent.snapshot import node_snapshot
 from agent.strain import Strain
 from tests.helpers import validate
@@ -23,6 +25,45 @@ def test_reads_real_host_in_range(tmp_path: Path) -> None:
     assert r.load_1m >= 0.0
     assert r.cpu_count == psutil.cpu_count()
     assert 0.0 < r.memory_percent <= 100.0
+
+
+def test_proc_agrees_with_psutil_on_this_host() -> None:
+    stats = ProcStats()
+    assert isinstance(host_stats(), ProcStats)  # Linux: no psutil on the start-up path
+    assert stats.cpu_count() == psutil.cpu_count()
+    assert abs(stats.virtual_memory().percent - psutil.virtual_memory().percent) < 2.0
+    stats.cpu_percent()
+    psutil.cpu_percent(None)
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # one core busy: both see it
+        pass
+    mine, theirs = stats.cpu_percent(), psutil.cpu_percent(None)
+    assert abs(mine - theirs) < 10.0, (mine, theirs)
+
+
+def write_proc(root: Path, cpu: str, meminfo: str) -> None:
+    (root / "stat").write_text(f"cpu  {cpu}\ncpu0 {cpu}\nintr 1 2 3\n")
+    (root / "meminfo").write_text(meminfo)
+
+
+MEMINFO = "MemTotal:         437592 kB\nMemFree:           50000 kB\nMemAvailable:     218796 kB\n"
+
+
+def test_proc_cpu_and_memory_from_the_kernels_words(tmp_path: Path) -> None:
+    """/proc/stat's jiffies: busy is all but idle and iowait (guest time is in user
+    already); memory in use is total less available, as psutil counts them."""
+    write_proc(tmp_path, "100 0 100 700 100 0 0 0 50 0", MEMINFO)
+    stats = ProcStats(str(tmp_path))
+    assert stats.cpu_percent() == 0.0  # no interval yet
+    # +300 user (+30 of it guest), +100 system, +500 idle, +100 iowait: 400 busy of 1000
+    write_proc(tmp_path, "400 0 200 1200 200 0 0 0 80 0", MEMINFO)
+    assert stats.cpu_percent() == 40.0
+    assert stats.cpu_percent() == 0.0  # nothing passed: not a division by zero
+    assert stats.virtual_memory().percent == 50.0
+    old_kernel = "MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 250 kB\n"
+    write_proc(tmp_path, "1 2 3 4", old_kernel)
+    assert stats.virtual_memory().percent == 60.0
+    assert not isinstance(host_stats(str(tmp_path / "none")), ProcStats)  # psutil there
 
 
 def test_first_reading_is_primed_not_a_meaningless_zero() -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import docker
 import pytest
 
+from agent.docker.connect import docker_connect
+from agent.docker.http import DockerHttp
 from agent.docker.readings import SwarmReading
 from agent.docker.swarm import ClusterMode, SwarmSampler
 from agent.host import HostSampler
@@ -23,8 +26,10 @@ from tests.peers.socket_proxy import LoopbackProxy
 pytestmark = pytest.mark.docker
 
 
-def connect_to(base_url: str) -> Callable[[], docker.APIClient]:
-    return lambda: docker.APIClient(base_url=base_url, version="auto", timeout=5)
+def connect_to(base_url: str, timeout_s: float = 5) -> Callable[[], DockerHttp]:
+    connect = docker_connect(base_url, timeout_s)
+    assert connect is not None
+    return connect
 
 
 def sampler_for(base_url: str, cluster: ClusterMode = "any") -> SwarmSampler:
@@ -153,6 +158,21 @@ def test_once_on_a_manager_prints_node_then_cluster(swarm: Dockerd) -> None:
     ]
 
 
+def test_reading_docker_imports_no_docker_sdk(swarm: Dockerd) -> None:
+    """The path to the first state: importing the SDK (requests, urllib3, …) was most of
+    the start-up CPU under ARM1176 emulation, for one GET /version it made."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "agent", "--once", "--docker-host",
+         swarm.base_url, "--broker", "none"],
+        capture_output=True, text=True, env=clean_env(), timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-500:]
+    assert json_lines(result.stdout)[0]["docker"] == {"ok": True, "error": None}
+    loaded = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "agent.docker.http" in loaded  # the check can see what reading Docker imports
+    assert not {m for m in loaded if m == "docker" or m.startswith(("docker.", "requests"))}
+
+
 def test_docker_host_from_environment(swarm: Dockerd) -> None:
     result = run_agent(["--once"], env=clean_env(DOCKER_HOST=swarm.base_url))
     assert result.returncode == 0, result.stderr
@@ -198,7 +218,7 @@ def proxy(swarm: Dockerd) -> Iterator[LoopbackProxy]:
 def test_info_is_read_again_only_when_old(
     proxy: LoopbackProxy, max_age_s: float, expected_calls: int
 ) -> None:
-    sampler = SwarmSampler(connect_to(proxy.url), proxy.url, info_max_age_s=max_age_s)
+    sampler = SwarmSampler(connect_to(proxy.url, 3), proxy.url, info_max_age_s=max_age_s)
     readings = [sampler.read() for _ in range(5)]
     assert all(r.ok and r.role == "manager" for r in readings)
     assert proxy.paths().count("info") == expected_calls
@@ -217,7 +237,7 @@ def test_gets_per_sample(
 ) -> None:
     create_service(swarm.client, "web", ["sleep", "3600"], replicas=2)
     assert wait_for_running(swarm.client, "web", 2)
-    sampler = SwarmSampler(connect_to(proxy.url), proxy.url, cluster=mode)
+    sampler = SwarmSampler(connect_to(proxy.url, 3), proxy.url, cluster=mode)
     sampler.read()  # connects (GET /version) and reads /info
     seen = len(proxy.requests)
     reading = sampler.read()
@@ -260,7 +280,7 @@ def test_role_and_node_id_outlive_a_failed_read(swarm: Dockerd) -> None:
     """Docker slow or its proxy gone: the node stays the Swarm node it was (the gauge maps
     it by ID), with ok false and why; it never becomes role none, id null."""
     with LoopbackProxy(str(swarm.socket)) as p:
-        sampler = SwarmSampler(connect_to(p.url), p.url, timeout_s=1)
+        sampler = SwarmSampler(connect_to(p.url, 1), p.url, timeout_s=1)
         good = sampler.read()
     assert good.ok and good.node_id and good.role == "manager"
     failed = sampler.read()  # the proxy is gone
@@ -297,7 +317,7 @@ def test_engine_tasks_still_count_while_info_hangs(swarm: Dockerd) -> None:
     create_service(swarm.client, "counted", ["sleep", "3600"], replicas=2)
     assert wait_for_running(swarm.client, "counted", 2)
     with FaultyProxy(str(swarm.socket), "/info") as p:
-        reading = SwarmSampler(connect_to(p.url), p.url, timeout_s=1).read()
+        reading = SwarmSampler(connect_to(p.url, 1), p.url, timeout_s=1).read()
         assert p.paths()[-1] == "containers/json"
     assert not reading.ok and reading.error and "did not answer within 1 s" in reading.error
     assert reading.tasks_by_service == {"counted": 2}
@@ -368,7 +388,7 @@ def test_a_hung_leadership_probe_says_no_leader_within_its_own_deadline(swarm: D
     assert wait_for_running(swarm.client, "kept3", 1)
     with FaultyProxy(str(swarm.socket), "/nodes") as p:  # hangs 3 s, then nothing
         sampler = SwarmSampler(
-            connect_to(p.url), p.url, timeout_s=3, cluster="leader", probe_timeout_s=0.5
+            connect_to(p.url, 3), p.url, timeout_s=3, cluster="leader", probe_timeout_s=0.5
         )
         reading = sampler.read()
     assert (reading.ok, reading.role, reading.leader) == (False, "manager", False)

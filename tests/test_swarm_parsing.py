@@ -6,9 +6,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
+from agent.docker.connect import docker_connect
 from agent.docker.readings import cluster_key, cluster_view, local_tasks, tasks_on_node
 from agent.docker.swarm import STARTING_GRACE_S, SwarmSampler
 
@@ -197,7 +197,7 @@ def test_docker_that_never_answers_times_out_with_one_line(tmp_path: Path) -> No
     listener.listen(8)  # accepts connections (the kernel does) but never answers
     try:
         sampler = SwarmSampler(
-            lambda: docker.APIClient(base_url=f"unix://{path}", version="auto", timeout=0.3),
+            docker_connect(f"unix://{path}", 0.3),
             base_url=f"unix://{path}",
             timeout_s=0.3,
         )

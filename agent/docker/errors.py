@@ -1,8 +1,7 @@
-"""Turn whatever the Docker SDK raised into one line a participant can act on."""
+"""Turn whatever reading Docker raised into one line a participant can act on."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 from agent.docker.http import DockerApiError
@@ -56,7 +55,4 @@ def describe_docker_error(exc: BaseException, base_url: str, timeout_s: float) -
             return f"the socket proxy at {where} cannot reach Docker (is dockerd running?)"
     if isinstance(exc, SwarmgaugeError):  # DockerApiError: already one line
         return str(exc).splitlines()[0]
-    sdk = sys.modules.get("docker.errors")  # an SDK error means the SDK is loaded already
-    if sdk is not None and isinstance(exc, sdk.APIError):
-        return f"Docker API error: {exc.explanation or exc}".splitlines()[0]
     return f"Docker at {where} unreachable: {exc}".splitlines()[0]

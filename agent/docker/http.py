@@ -2,10 +2,10 @@
 
 Why not the SDK's client.nodes() and friends for these: each call goes through
 requests' Session machinery (settings, cookies, hooks, adapters), which measured
-twice the CPU of the whole sample on a leader with 20 tasks. The SDK still makes
-the connection first (it negotiates the API version). The event stream is read here
-too (JsonStream), for its deadline: the SDK's stream has none. Only GET is ever sent,
-so a read-only socket proxy is enough.
+twice the CPU of the whole sample on a leader with 20 tasks, and importing it was most
+of the start-up under ARM emulation. The event stream is read here too (JsonStream),
+for its deadline: the SDK's stream has none. Only GET is ever sent, so a read-only
+socket proxy is enough.
 """
 
 from __future__ import annotations
@@ -68,13 +68,22 @@ def api_error(response: http.client.HTTPResponse, body: bytes) -> DockerApiError
 
 
 class DockerHttp:
-    """GET path → decoded JSON, on one connection kept open between samples."""
+    """GET path → decoded JSON, on one connection kept open between samples.
 
-    def __init__(self, base_url: str, api_version: str, timeout_s: float) -> None:
+    api_version: the version every path is asked in (None: unversioned, until
+    use_version; agent.docker.connect asks /version first)."""
+
+    def __init__(self, base_url: str, api_version: str | None, timeout_s: float) -> None:
         self._conn = connection(base_url, timeout_s)
+        self.api_version = ""
+        self._prefix = ""
+        if api_version is not None:
+            self.use_version(api_version)
+        self._timeout_s = timeout_s
+
+    def use_version(self, api_version: str) -> None:
         self.api_version = api_version
         self._prefix = f"/v{api_version}"
-        self._timeout_s = timeout_s
 
     def get(self, path: str, timeout_s: float | None = None, **params: str) -> Any:
         """timeout_s: a deadline for this request alone (default: the connection's)."""

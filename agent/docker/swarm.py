@@ -43,7 +43,7 @@ def _filters(**filters: str) -> str:
 
 
 class SwarmSampler:
-    """Reads Docker through a docker.APIClient made by `connect`.
+    """Reads Docker through the API connection `connect` opens (agent.docker.connect).
 
     connect is called again after a failure, so the agent recovers by itself when
     Docker comes back (and re-detects the API version if Docker was upgraded).
@@ -72,7 +72,7 @@ class SwarmSampler:
 
     def __init__(
         self,
-        connect: Callable[[], Any] | None,
+        connect: Callable[[], DockerHttp] | None,
         base_url: str = "",
         timeout_s: float = 3.0,
         cluster: ClusterMode = "any",
@@ -87,7 +87,6 @@ class SwarmSampler:
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._cluster_mode = cluster
-        self._client: Any = None
         self._api: DockerHttp | None = None
         self._last_error: str | None = None
         self._info_max_age_s = info_max_age_s
@@ -121,8 +120,7 @@ class SwarmSampler:
             self._engine_changed = True
         try:
             if self._api is None:
-                self._client = self._connect()  # the SDK negotiates the API version
-                self._api = DockerHttp(self._base_url, self._client.api_version, self._timeout_s)
+                self._api = self._connect()  # in the API version dockerd speaks
             had_info = self._info is not None
             try:
                 reading = self._read(self._api)
@@ -131,7 +129,7 @@ class SwarmSampler:
                     raise
                 self._info = None  # e.g. demoted since /info was read: read it again, once
                 reading = self._read(self._api)
-        except Exception as exc:  # the SDK raises many kinds; all mean "not readable now"
+        except Exception as exc:  # sockets, HTTP, JSON: all mean "not readable now"
             self._inactive_since = None  # only "not in a swarm" answers in a row count
             tasks = self._engine_tasks(exc)
             self.close()
@@ -173,9 +171,7 @@ class SwarmSampler:
     def close(self) -> None:
         if self._api is not None:
             self._api.close()
-        if self._client is not None:
-            self._client.close()
-        self._client = self._api = self._info = self._engine = self._tasks = None
+        self._api = self._info = self._engine = self._tasks = None
 
     def _log_change(self, reading: SwarmReading) -> None:
         """Say why once, and say when it is fixed: not a line every interval."""

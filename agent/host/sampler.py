@@ -1,14 +1,12 @@
-"""The host sampler: CPU, load average and memory from psutil, the SoC temperature,
-the Pi's throttling flags."""
+"""The host sampler: CPU, load average and memory (from /proc, or psutil off Linux), the
+SoC temperature, the Pi's throttling flags."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import psutil
-
+from agent.host.proc import host_stats
 from agent.host.reading import HostReading
 from agent.host.throttled import THROTTLED_PATH, read_throttled
 
@@ -18,21 +16,21 @@ PREFERRED_SENSORS = ("cpu_thermal", "soc_thermal", "coretemp", "k10temp", "acpit
 
 
 class HostSampler:
-    """Reads the host. `ps` is the psutil module (or a stand-in with the same calls)."""
+    """Reads the host. `ps`: psutil's calls (default: agent.host.proc's host_stats())."""
 
     def __init__(
         self,
-        ps: ModuleType | Any = psutil,
+        ps: Any = None,
         thermal_path: Path = THERMAL_ZONE,
         throttled_path: Path = THROTTLED_PATH,
     ) -> None:
-        self._ps = ps
+        self._ps = ps = host_stats() if ps is None else ps
         self._thermal_path = thermal_path
         # a Pi's firmware file is there from boot, or never: not looked for every sample
         self._throttled_path = throttled_path if throttled_path.exists() else None
         self._cpu_count: int = ps.cpu_count() or 1
         self._sensor = self._find_sensor()
-        # psutil's first cpu_percent(None) is a meaningless 0.0: prime it now so
+        # the first cpu_percent(None) is a meaningless 0.0: prime it now so
         # the first read() reports the CPU use since construction.
         ps.cpu_percent(None)
 

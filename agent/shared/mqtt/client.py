@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import socket
 import ssl
 
@@ -54,7 +54,7 @@ def describe_refusal(reason: object, broker: BrokerUrl, hint: str | None = None)
 def client_id(kind: str, name: str) -> str:
     """swarmgauge-<kind>-<name>-<8 random hex digits>: the random part keeps anyone who
     can log in to the broker from naming this client and taking its connection over."""
-    return f"swarmgauge-{kind}-{name}-{secrets.token_hex(4)}"
+    return f"swarmgauge-{kind}-{name}-{os.urandom(4).hex()}"
 
 
 def new_client(
