@@ -77,6 +77,20 @@ def test_replicated_service_counted_then_scaled(swarm: Dockerd) -> None:
     assert cluster_state["strain"]["missing"] == 0.0
 
 
+def test_a_settled_leader_keeps_its_cluster_view_until_anything_moves(swarm: Dockerd) -> None:
+    """The cost follows changes, not the Swarm's size: while /nodes and /services say
+    what they said and the tasks are kept, the view is not made again from them."""
+    create_service(swarm.client, "kept", ["sleep", "3600"], replicas=2)
+    assert wait_for_running(swarm.client, "kept", 2)
+    sampler = sampler_for(swarm.base_url, cluster="leader")
+    views = [sampler.read().cluster for _ in range(3)]
+    assert views[2] is not None and views[2] is views[1], "made again with nothing changed"
+    scale_service(swarm.client, "kept", 3)
+    assert wait_for_running(swarm.client, "kept", 3)
+    moved = sampler.read()
+    assert moved.cluster is not views[2] and service_counts(moved, "kept") == (3, 3)
+
+
 def test_global_service_counts_one_on_this_node(swarm: Dockerd) -> None:
     create_service(swarm.client, "everywhere", ["sleep", "3600"], replicas=None)
     assert wait_for_running(swarm.client, "everywhere", 1)

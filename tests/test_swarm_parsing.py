@@ -10,7 +10,7 @@ import pytest
 
 from agent.docker.connect import docker_connect
 from agent.docker.readings import cluster_key, cluster_view, local_tasks, tasks_on_node
-from agent.docker.swarm import STARTING_GRACE_S, SwarmSampler
+from agent.docker.swarm import STARTING_GRACE_S, SwarmSampler, short_services
 
 
 def node(
@@ -238,14 +238,16 @@ def test_a_service_short_too_long_has_its_starting_tasks_missing(
     for second in range(0, 61, 20):  # a new task every 20 s, each starting
         now[0] = 1000.0 + second
         tasks = [task("w", "a", state="starting") | {"ID": f"t{second}"}]
-        (svc,) = cluster_view(nodes, services, tasks, overdue=sampler._overdue(tasks)).services
+        overdue = sampler._overdue(short_services(tasks))
+        (svc,) = cluster_view(nodes, services, tasks, overdue=overdue).services
         assert (svc.starting, svc.missing) == (1, 0), second  # on its way, for now
     now[0] = 1000.0 + STARTING_GRACE_S + 1
-    (svc,) = cluster_view(nodes, services, tasks, overdue=sampler._overdue(tasks)).services
+    overdue = sampler._overdue(short_services(tasks))
+    (svc,) = cluster_view(nodes, services, tasks, overdue=overdue).services
     assert (svc.starting, svc.missing) == (0, 1)
     # running again: the clock starts anew next time it is short
-    assert sampler._overdue([task("w", "a") | {"ID": "t9"}]) == set()
-    assert sampler._overdue(tasks) == set()
+    assert sampler._overdue(short_services([task("w", "a") | {"ID": "t9"}])) == set()
+    assert sampler._overdue(short_services(tasks)) == set()
 
 
 def test_the_cluster_key_changes_with_anything_that_moves_tasks() -> None:

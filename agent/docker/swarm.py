@@ -19,6 +19,7 @@ from agent.docker.events import Changes
 from agent.docker.http import DockerApiError, DockerHttp
 from agent.docker.readings import (
     TASK_LABEL,
+    ClusterReading,
     EngineTasks,
     Role,
     SwarmReading,
@@ -111,7 +112,12 @@ class SwarmSampler:
         self._tasks: list[dict[str, Any]] | None = None
         self._tasks_key: tuple[Any, ...] | None = None
         self._tasks_at = 0.0
+        self._short: set[str] = set()  # services short of running tasks in that list
         self._settled = False
+        # the last cluster view and what it was made of: made again only where the
+        # tasks were listed anew or /nodes, /services or the overdue ones differ
+        self._view: ClusterReading | None = None
+        self._view_of: tuple[Any, ...] = ()
 
     def read(self) -> SwarmReading:
         if self._connect is None:
@@ -171,7 +177,7 @@ class SwarmSampler:
     def close(self) -> None:
         if self._api is not None:
             self._api.close()
-        self._api = self._info = self._engine = self._tasks = None
+        self._api = self._info = self._engine = self._tasks = self._view = None
 
     def _log_change(self, reading: SwarmReading) -> None:
         """Say why once, and say when it is fixed: not a line every interval."""
@@ -322,9 +328,14 @@ class SwarmSampler:
             return self._read_unsure(api, replace(info, role="manager", ok=False, error=why))
         # its own tasks from its engine, as every other node counts them: right after
         # an election the new leader's task list can miss a task its engine runs
-        cluster = cluster_view(nodes, services, tasks, self._stack, self._overdue(tasks))
-        self._settled = cluster.settled
-        return replace(self._read_local(api, manager), cluster=cluster)
+        # the list itself, not its id: the same list is the same at once; a new one is
+        # compared in full (after a list anew only)
+        made_of = (tasks, nodes, services, self._overdue(self._short))
+        if self._view is None or made_of != self._view_of:
+            self._view = cluster_view(nodes, services, tasks, self._stack, made_of[3])
+            self._view_of = made_of
+        self._settled = self._view.settled
+        return replace(self._read_local(api, manager), cluster=self._view)
 
     def _tasks_kept(self, api: DockerHttp, key: tuple[Any, ...] | None) -> list[dict[str, Any]]:
         """The tasks Docker wants running: as last listed while the Swarm was settled and
@@ -342,22 +353,29 @@ class SwarmSampler:
             or now - self._tasks_at >= self._resync_s
         ):
             self._tasks, self._tasks_key, self._tasks_at = read_tasks(api), key, now
+            self._short = short_services(self._tasks)
         return self._tasks
 
-    def _overdue(self, tasks: list[dict[str, Any]]) -> set[str]:
+    def _overdue(self, short: set[str]) -> frozenset[str]:
         """The services short of running tasks for over STARTING_GRACE_S in a row (on
         this agent's clock: a worker's own may be off): their tasks still starting are
         missing then. Per service, not per task: one whose healthcheck never passes is
-        failed by Swarm and started anew, each new task as young as the last."""
+        failed by Swarm and started anew, each new task as young as the last.
+        short: the services short now (short_services)."""
         now = time.monotonic()
-        short = {
-            t.get("ServiceID", "")
-            for t in tasks
-            if t.get("DesiredState") == "running"
-            and (t.get("Status") or {}).get("State") != "running"
-        }
         self._short_since = {sid: self._short_since.get(sid, now) for sid in short}
-        return {sid for sid, t0 in self._short_since.items() if now - t0 > STARTING_GRACE_S}
+        return frozenset(
+            sid for sid, t0 in self._short_since.items() if now - t0 > STARTING_GRACE_S
+        )
+
+
+def short_services(tasks: list[dict[str, Any]]) -> set[str]:
+    """The services with a task Swarm wants running that does not run (yet)."""
+    return {
+        t.get("ServiceID", "")
+        for t in tasks
+        if t.get("DesiredState") == "running" and (t.get("Status") or {}).get("State") != "running"
+    }
 
 
 NOT_A_MANAGER = "not a swarm manager"
