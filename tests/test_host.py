@@ -13,7 +13,7 @@ import psutil
 
 from agent.docker.readings import SwarmReading
 from agent.host import HostSampler
-from agent.host.proc import ProcStats, host_stats
+from agent.host.proc import ProcStats, Temperature, host_stats
 from agent.snapshot import node_snapshot
 from agent.strain import Strain
 from tests.helpers import validate
@@ -59,11 +59,48 @@ def test_proc_cpu_and_memory_from_the_kernels_words(tmp_path: Path) -> None:
     write_proc(tmp_path, "400 0 200 1200 200 0 0 0 80 0", MEMINFO)
     assert stats.cpu_percent() == 40.0
     assert stats.cpu_percent() == 0.0  # nothing passed: not a division by zero
+    # iowait going back (proc(5): it may) is no time, not busy time: +10 busy, +90 idle
+    write_proc(tmp_path, "410 0 200 1290 120 0 0 0 80 0", MEMINFO)
+    assert stats.cpu_percent() == 10.0
     assert stats.virtual_memory().percent == 50.0
     old_kernel = "MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 250 kB\n"
-    write_proc(tmp_path, "1 2 3 4", old_kernel)
+    write_proc(tmp_path, "1 2 3 4", old_kernel + "Odd:\nHugePages_Total:       0\n")
     assert stats.virtual_memory().percent == 60.0
-    assert not isinstance(host_stats(str(tmp_path / "none")), ProcStats)  # psutil there
+    # a container's lxcfs may say more is available than there is: none in use, not -20 %
+    write_proc(tmp_path, "1 2 3 4", "MemTotal: 1000 kB\nMemAvailable: 1200 kB\n")
+    assert stats.virtual_memory().percent == 0.0
+
+
+def test_host_stats_from_proc_where_it_says_enough_else_psutil(tmp_path: Path) -> None:
+    write_proc(tmp_path, "1 2 3 4", MEMINFO)
+    assert isinstance(host_stats(str(tmp_path)), ProcStats)
+    write_proc(tmp_path, "1 2 3 4", "MemFree: 100 kB\n")  # no MemTotal: not Linux's words
+    assert host_stats(str(tmp_path)) is psutil
+    assert host_stats(str(tmp_path / "none")) is psutil
+
+
+def test_proc_temperatures_by_hwmon_sensor_name(tmp_path: Path) -> None:
+    """psutil's sensors_temperatures from /sys/class/hwmon: the sampler prefers the Pi's
+    SoC (cpu_thermal), then a PC's package sensor, over acpitz or a Wi-Fi chip."""
+    write_proc(tmp_path, "1 2 3 4", MEMINFO)
+    hwmon = tmp_path / "hwmon"
+    for n, name, files in [(0, "acpitz", {"temp1_input": "27800"}),
+                           (1, "coretemp", {"temp1_input": "51000", "temp2_input": "49000"}),
+                           (2, "iwlwifi_1", {"temp1_input": "oops"}),
+                           (3, "BAT0", {"in0_input": "12000"})]:  # fmt: skip
+        folder = hwmon / f"hwmon{n}"
+        folder.mkdir(parents=True)
+        (folder / "name").write_text(name + "\n")
+        for file, value in files.items():
+            (folder / file).write_text(value + "\n")
+    stats = ProcStats(str(tmp_path), hwmon=str(hwmon))
+    assert stats.sensors_temperatures() == {
+        "acpitz": [Temperature(27.8)],
+        "coretemp": [Temperature(51.0)],
+    }
+    reading = HostSampler(ps=stats, thermal_path=tmp_path / "absent").read()
+    assert reading.temperature_c == 51.0
+    assert ProcStats(str(tmp_path), hwmon=str(tmp_path / "none")).sensors_temperatures() == {}
 
 
 def test_first_reading_is_primed_not_a_meaningless_zero() -> None:

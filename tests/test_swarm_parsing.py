@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from agent.docker.connect import docker_connect
+import agent.docker.http as http_module
+from agent.docker.connect import NotDocker, api_version, docker_connect
 from agent.docker.readings import cluster_key, cluster_view, local_tasks, tasks_on_node
 from agent.docker.swarm import STARTING_GRACE_S, SwarmSampler, short_services
+from tests.peers.listener import hang_up, serve_each
 
 
 def node(
@@ -206,6 +208,75 @@ def test_docker_that_never_answers_times_out_with_one_line(tmp_path: Path) -> No
         listener.close()
     assert not reading.ok
     assert reading.error == f"Docker at {path} did not answer within 0.3 s"
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ({"ApiVersion": "1.41"}, "1.41"),
+        ({"ApiVersion": "1.47", "Version": "28.5.1"}, "1.47"),
+        ({"ApiVersion": "1.12"}, "Docker's API 1.12 is older than the 1.24 Swarm needs"),
+        ({"ApiVersion": "v1.41"}, "not as Docker does"),
+        ({"ApiVersion": "1.41\n"}, "not as Docker does"),
+        ({"ApiVersion": "1.41/../../swarm"}, "not as Docker does"),
+        ({"ApiVersion": 1.41}, "not as Docker does"),
+        (["1.41"], "not as Docker does"),
+    ],
+)
+def test_the_api_version_is_taken_strictly(answer: object, said: str) -> None:
+    """It is put in every request's path: only Docker's own form, 1.24 or newer."""
+    try:
+        got = api_version(answer, "unix:///run/docker.sock")
+    except NotDocker as exc:
+        got = str(exc)
+    assert said in got
+
+
+def one_answer_server(path: Path, answer: bytes) -> socket.socket:
+    """A unix socket that answers every request with the same bytes, then hangs up."""
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen(8)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(answer)
+            except OSError:
+                pass  # the client stopped reading
+
+    serve_each(listener, serve)
+    return listener
+
+
+def test_a_socket_that_is_not_docker_is_said_so(tmp_path: Path) -> None:
+    page = b"<html>nginx</html>"
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n"
+    listener = one_answer_server(tmp_path / "web.sock", head % len(page) + page)
+    try:
+        url = f"unix://{tmp_path / 'web.sock'}"
+        reading = SwarmSampler(docker_connect(url, 1), url, timeout_s=1).read()
+    finally:
+        hang_up(listener)
+    assert not reading.ok and reading.tasks_running is None
+    assert reading.error == f"{url} answered /version, but not as Docker does"
+
+
+def test_an_answer_without_end_is_not_read_past_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_module, "MAX_ANSWER", 1 << 20)  # the bound: 64 MiB
+    body = b'{"ApiVersion": "1.41", "Padding": "' + b"x" * (2 << 20) + b'"}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+    listener = one_answer_server(tmp_path / "big.sock", head + body)
+    try:
+        url = f"unix://{tmp_path / 'big.sock'}"
+        reading = SwarmSampler(docker_connect(url, 1), url, timeout_s=1).read()
+    finally:
+        hang_up(listener)
+    assert not reading.ok
+    assert reading.error == "Docker's answer to /version is over 1 MiB"
 
 
 def pending(service: str) -> dict[str, Any]:

@@ -8,12 +8,19 @@ under ARM1176 emulation.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 from agent.docker.http import DockerHttp
+from agent.shared.errors import SwarmgaugeError
 
-API_VERSION = re.compile(r"1\.[0-9]{1,3}")  # what Docker's ApiVersion looks like: "1.41"
+API_VERSION = re.compile(r"1\.([0-9]{1,3})")  # what Docker's ApiVersion looks like: "1.41"
+OLDEST = 24  # API 1.24 (Docker 1.12) is the first with /nodes, /services and /tasks
+
+
+class NotDocker(SwarmgaugeError, ValueError):
+    """Something answered /version, but not as Docker does, or too old a Docker."""
 
 
 def docker_connect(base_url: str | None, timeout_s: float) -> Callable[[], DockerHttp] | None:
@@ -24,7 +31,11 @@ def docker_connect(base_url: str | None, timeout_s: float) -> Callable[[], Docke
     def connect() -> DockerHttp:
         api = DockerHttp(base_url, None, timeout_s)
         try:
-            api.use_version(api_version(api.get("/version")))
+            try:
+                answer = api.get("/version")
+            except (json.JSONDecodeError, UnicodeDecodeError):  # an HTML page, another service
+                raise NotDocker(f"{base_url} answered /version, but not as Docker does") from None
+            api.use_version(api_version(answer, base_url))
         except BaseException:
             api.close()
             raise
@@ -33,9 +44,12 @@ def docker_connect(base_url: str | None, timeout_s: float) -> Callable[[], Docke
     return connect
 
 
-def api_version(answer: object) -> str:
-    """The API version in /version's answer, strictly (it sets every request's path)."""
+def api_version(answer: object, base_url: str) -> str:
+    """The API version in /version's answer, strictly (it is in every request's path)."""
     version = answer.get("ApiVersion") if isinstance(answer, dict) else None
-    if not isinstance(version, str) or not API_VERSION.fullmatch(version):
-        raise ValueError(f"Docker's /version gave no API version: {str(version)[:40]!r}")
-    return version
+    match = API_VERSION.fullmatch(version) if isinstance(version, str) else None
+    if match is None:
+        raise NotDocker(f"{base_url} answered /version, but not as Docker does")
+    if int(match.group(1)) < OLDEST:
+        raise NotDocker(f"Docker's API {version} is older than the 1.{OLDEST} Swarm needs")
+    return match.group(0)

@@ -9,7 +9,7 @@ from agent.shared.errors import SwarmgaugeError
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """exc and every exception it wraps (cause, context, args, urllib3's reason)."""
+    """exc and every exception it wraps (cause, context, args, a reason attribute)."""
     seen: set[int] = set()
     todo = [exc]
     while todo:
@@ -24,10 +24,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _socket_path(base_url: str) -> str:
-    for scheme in ("unix://", "http+unix://"):
-        if base_url.startswith(scheme):
-            return base_url[len(scheme) :]
-    return base_url
+    return base_url.removeprefix("unix://")
 
 
 def dockerd_answers(exc: BaseException) -> bool:

@@ -67,6 +67,15 @@ def api_error(response: http.client.HTTPResponse, body: bytes) -> DockerApiError
     return DockerApiError(response.status, message or response.reason)
 
 
+# An answer's bound: /tasks is about 1.5 KB a task (40,000 tasks fit), more than a Pi
+# Zero W should parse; a tcp:// endpoint sending without end is not read past it
+MAX_ANSWER = 64 * 1024 * 1024
+
+
+class TooLong(SwarmgaugeError, ValueError):
+    """An answer over MAX_ANSWER: not read."""
+
+
 class DockerHttp:
     """GET path → decoded JSON, on one connection kept open between samples.
 
@@ -99,7 +108,9 @@ class DockerHttp:
                 # dockerd closed the idle keep-alive connection: open a new one, once
                 self._conn.close()
                 response = self._request(target)
-            body = response.read()
+            body = response.read(MAX_ANSWER + 1)
+            if len(body) > MAX_ANSWER:
+                raise TooLong(f"Docker's answer to {path} is over {MAX_ANSWER >> 20} MiB")
         except BaseException:
             # e.g. a timeout: the late answer must not be read as the next request's
             self._conn.close()

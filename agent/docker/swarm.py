@@ -178,6 +178,7 @@ class SwarmSampler:
         if self._api is not None:
             self._api.close()
         self._api = self._info = self._engine = self._tasks = self._view = None
+        self._short_since.clear()
 
     def _log_change(self, reading: SwarmReading) -> None:
         """Say why once, and say when it is fixed: not a line every interval."""
@@ -287,7 +288,8 @@ class SwarmSampler:
             leader = bool((me.get("ManagerStatus") or {}).get("Leader", False))
             manager = replace(info, role="manager", leader=leader, sees_leader=leader_in(nodes))
             if not (leader or self._cluster_mode == "any"):
-                self._tasks = None  # a leader again later lists them anew
+                self._tasks = None  # a leader again later lists them anew,
+                self._short_since.clear()  # and times a short service from then
                 return self._read_local(api, manager)
             services = read_services(api)
             tasks = self._tasks_kept(api, cluster_key(nodes, services))

@@ -1,4 +1,4 @@
-"""Every benchmark, one table:  tests/benchmarks/run   (as root; about 10 minutes)
+"""Every benchmark, one table:  tests/benchmarks/run   (as root; about 30 minutes)
 
 Runs each bench in turn (its own output streams past, so progress shows), gathers the
 rows they print, and prints one table, also written to tests/benchmarks/results.md
@@ -28,6 +28,7 @@ BENCHES = [
     ("bench_calls", ["60"]),
     ("bench_start", ["20"]),
     ("bench_scale", []),
+    ("bench_leader", ["60"]),
     ("bench_gauge", ["60", "1000"]),
     ("bench_proxy", ["200"]),
     ("bench_display", ["30"]),
