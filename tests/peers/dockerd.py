@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
@@ -164,11 +165,29 @@ class Dockerd:
         if self.proc is not None:
             end(self.proc, 30)
             self.proc = None
+        self._end_shims()
         self._unmount_all()
         gwbridge = Path("/sys/class/net/docker_gwbridge")
         if not self._had_gwbridge and gwbridge.exists() and shutil.which("ip"):
             subprocess.run(["ip", "link", "del", "docker_gwbridge"], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _end_shims(self) -> None:
+        """The containerd-shims that outlived our dockerd (hundreds did, after 1,000
+        containers removed at once): ours by our exec root in their command line."""
+        marker = f"-address {self.dir}/exec/".encode()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"containerd-shim" in cmdline and marker in cmdline:
+                try:
+                    os.kill(int(proc.name), signal.SIGKILL)
+                except OSError:
+                    pass
 
     def _unmount_all(self) -> None:
         """Lazily unmount whatever dockerd left mounted below our directory."""
