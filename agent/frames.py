@@ -11,8 +11,13 @@ Modes:
 - tasks: one pixel per running task, services in name order, each service in a
   colour of its own that stays the same everywhere (taken from its name); with more
   than eight tasks the last pixel is white: "and more".
-In both, when Docker cannot be read, the last pixel is blue (unless the bar lights
-it): the node is shown on host load alone.
+- cluster: the gauge's strain of the whole Swarm (its state, `<prefix>/gauge/state`) as
+  the strain bar shows a node's; all eight red while the gauge alarms; else, while the
+  gauge knows nothing (none, offline, or its totals unknown), every other pixel dim
+  white, "unknown": never a 0 bar, which would read as an idle Swarm.
+- split: the node's strain on pixels 0-3, the cluster's on 4-7, each as a bar of four.
+In strain, tasks and split, when Docker cannot be read, the node's last pixel is blue
+(unless the bar lights it): the node is shown on host load alone.
 """
 
 from __future__ import annotations
@@ -64,11 +69,6 @@ def strain_colour(strain: float, thresholds: Thresholds) -> tuple[int, int, int]
     return BAND_COLOURS[strain_band(strain, thresholds)]
 
 
-def position_colour(index: int, thresholds: Thresholds) -> tuple[int, int, int]:
-    """The colour of bar pixel `index` (0 to 7): by the strain where it starts."""
-    return strain_colour(index / NUM_PIXELS, thresholds)
-
-
 def _scaled(rgb: tuple[int, int, int], fraction: float) -> tuple[int, int, int]:
     r, g, b = rgb
     return (round(r * fraction), round(g * fraction), round(b * fraction))
@@ -81,16 +81,66 @@ def strain_frame(
     docker_ok: bool = True,
 ) -> Frame:
     """The bar graph for strain (0 to 1) at brightness (0 to 1)."""
-    lit = clamp01(strain) * NUM_PIXELS
+    return _docker_sign(_bar(strain, NUM_PIXELS, brightness, thresholds), brightness, docker_ok)
+
+
+def _bar(strain: float, size: int, brightness: float, thresholds: Thresholds) -> list[Pixel]:
+    """A bar of `size` pixels; pixel i coloured by the strain where it starts."""
+    lit = clamp01(strain) * size
     pixels: list[Pixel] = []
-    for i in range(NUM_PIXELS):
+    for i in range(size):
         # how much of pixel i the bar covers, to the nearest quarter
         reached = round(clamp01(lit - i) * 4) / 4
         if reached <= 0.0:
             pixels.append(OFF)
         else:
-            pixels.append((*_scaled(position_colour(i, thresholds), reached), brightness))
-    return _docker_sign(pixels, brightness, docker_ok)
+            colour = strain_colour(i / size, thresholds)
+            pixels.append((*_scaled(colour, reached), brightness))
+    return pixels
+
+
+@dataclass(frozen=True)
+class ClusterLeds:
+    """What --led-mode cluster and split show of the gauge's state: its strain (None:
+    unknown) and whether it alarms."""
+
+    strain: float | None
+    alarm: bool = False
+
+
+UNKNOWN_CLUSTER = ClusterLeds(None)
+UNKNOWN_SHARE = 0.25  # of the brightness: the "unknown" pixels, dim beside any bar
+
+
+def _cluster_bar(
+    cluster: ClusterLeds, size: int, brightness: float, thresholds: Thresholds
+) -> list[Pixel]:
+    if cluster.alarm:  # the gauge alarms, whatever else it knows: loudly
+        return [(*RED, brightness)] * size
+    if cluster.strain is None:
+        dim = (*WHITE, brightness * UNKNOWN_SHARE)
+        return [dim if i % 2 == 0 else OFF for i in range(size)]
+    return _bar(cluster.strain, size, brightness, thresholds)
+
+
+def cluster_frame(
+    cluster: ClusterLeds, brightness: float, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Frame:
+    """--led-mode cluster: the whole Swarm's strain, its alarm, or "unknown"."""
+    return tuple(_cluster_bar(cluster, NUM_PIXELS, brightness, thresholds))
+
+
+def split_frame(
+    strain: float,
+    cluster: ClusterLeds,
+    brightness: float,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    docker_ok: bool = True,
+) -> Frame:
+    """--led-mode split: the node on pixels 0-3 (its Docker sign on 3), the cluster on 4-7."""
+    half = NUM_PIXELS // 2
+    node = list(_docker_sign(_bar(strain, half, brightness, thresholds), brightness, docker_ok))
+    return (*node, *_cluster_bar(cluster, half, brightness, thresholds))
 
 
 def service_colour(name: str) -> tuple[int, int, int]:
@@ -117,6 +167,7 @@ def tasks_frame(
 
 
 def _docker_sign(pixels: list[Pixel], brightness: float, docker_ok: bool) -> Frame:
+    """Blue on the last pixel while Docker cannot be read (unless the bar lights it)."""
     if not docker_ok and pixels[-1] == OFF:
         pixels[-1] = (*BLUE, brightness)
     return tuple(pixels)
@@ -134,8 +185,13 @@ def frame_for(
     docker_ok: bool,
     brightness: float,
     thresholds: Thresholds,
+    cluster: ClusterLeds = UNKNOWN_CLUSTER,
 ) -> Frame:
-    """The frame for --led-mode strain or tasks."""
+    """The frame for --led-mode strain, tasks, cluster or split."""
     if mode == "tasks":
         return tasks_frame(tasks_by_service, brightness, docker_ok)
+    if mode == "cluster":
+        return cluster_frame(cluster, brightness, thresholds)
+    if mode == "split":
+        return split_frame(strain, cluster, brightness, thresholds, docker_ok)
     return strain_frame(strain, brightness, thresholds, docker_ok)

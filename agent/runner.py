@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TextIO
 
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
 from agent.docker.events import Changes, DockerEvents, docker_event_stream
-from agent.frames import strain_band
+from agent.follow_gauge import GaugeFollower
+from agent.frames import UNKNOWN_CLUSTER, Frame, strain_band
 from agent.host import HostSampler
 from agent.sample import (
     Sample,
@@ -29,7 +31,7 @@ from agent.sample import (
 from agent.settings.config import AgentConfig
 from agent.shared.heartbeat import Heartbeat, stuck_after
 from agent.shared.mqtt.client import client_id
-from agent.shared.mqtt.publisher import Publisher
+from agent.shared.mqtt.publisher import Follow, Publisher
 from agent.shared.signals import stop_event
 from agent.shared.wire.discovery import discovery_messages
 from agent.shared.wire.topics import node_topics
@@ -38,9 +40,13 @@ log = logging.getLogger("agent")
 
 # Container events come in bursts (a scale of 5 is 5 starts): one sample per burst.
 MIN_SPACING_S = 0.2
+FOLLOWING_MODES = ("cluster", "split")  # --led-mode values that show the gauge's state
 
 
-def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
+def make_publisher(
+    config: AgentConfig, node: str, follow: Follow | None = None
+) -> Publisher | None:
+    """follow: what the agent subscribes to (the gauge's state, for the LEDs), if any."""
     mqtt = config.mqtt
     if mqtt.broker is None:
         return None
@@ -52,6 +58,7 @@ def make_publisher(config: AgentConfig, node: str) -> Publisher | None:
         tls=mqtt.tls,
         reconnect_max_s=max(1, min(30, round(config.interval_s))),
         discovery_prefix=config.discovery_prefix if config.discovery else None,
+        follow=follow,
         log=logging.getLogger("agent.mqtt"),
     )
 
@@ -66,8 +73,16 @@ class Agent:
         changes = Changes() if config.docker_host is not None else None
         # only the leader publishes the cluster state
         self.swarm = make_swarm_sampler(config, cluster="leader", changes=changes)
-        self.wake = threading.Event()
+        self.wake = threading.Event()  # sample now, or draw again: the flags below say
+        self.sample_soon = threading.Event()  # Docker's events say the tasks changed
+        self.redraw = threading.Event()  # the gauge's state changes what the LEDs show
         self.stopping = threading.Event()
+        self.gauge = (
+            GaugeFollower(config.mqtt.prefix, self._draw_again)
+            if config.led_mode in FOLLOWING_MODES
+            else None
+        )
+        self.sample: Sample | None = None  # the last, drawn again as the gauge's changes
         self.heartbeat = Heartbeat(config.heartbeat_file, stuck_after(config.interval_s))
         self.node: str | None = None
         self.publisher: Publisher | None = None
@@ -79,12 +94,22 @@ class Agent:
                 config.docker_timeout_s,
                 config.resync_s,
             )
-            self.events = DockerEvents(stream, changes, self.wake.set)
+            self.events = DockerEvents(stream, changes, self._sample_soon)
         self._summary: tuple[object, ...] = ()
+
+    def _sample_soon(self) -> None:
+        self.sample_soon.set()
+        self.wake.set()
+
+    def _draw_again(self) -> None:
+        self.redraw.set()
+        self.wake.set()
 
     def loop(self) -> None:
         while not self.stopping.is_set():
             self.wake.clear()
+            self.sample_soon.clear()
+            self.redraw.clear()
             try:
                 self.step(take_sample(self.host, self.swarm, self.config.capacity))
                 self.heartbeat.beat()
@@ -94,13 +119,41 @@ class Agent:
                 # after the first sample: it negotiated the API version, and the first
                 # state is not held up by a second connection
                 self.events.start()
-            if self.wake.wait(self.config.interval_s):
+            self._wait(time.monotonic() + self.config.interval_s)
+
+    def _wait(self, due: float) -> None:
+        """Until the next sample is due, Docker's events ask for one (after
+        MIN_SPACING_S: the rest of a burst), or the agent stops; drawing the LEDs again
+        meanwhile whenever the gauge's state changes what they show."""
+        while self.wake.wait(max(0.0, due - time.monotonic())):
+            self.wake.clear()
+            if self.redraw.is_set():
+                self.redraw.clear()
+                self.draw()
+            if self.sample_soon.is_set() or self.stopping.is_set():
                 self.stopping.wait(MIN_SPACING_S)
+                return
+            if time.monotonic() >= due:
+                return
+
+    def draw(self) -> None:
+        """The last sample's frame, with what the gauge's state says now."""
+        if self.sample is not None:
+            try:
+                self.display.show(self._frame(self.sample))
+            except Exception:  # a bug must not stop the gauge: say it and go on
+                log.exception("drawing failed; trying again at the next sample")
+
+    def _frame(self, sample: Sample) -> Frame:
+        cluster = UNKNOWN_CLUSTER if self.gauge is None else self.gauge.leds
+        return sample_frame(sample, self.config, cluster)
 
     def step(self, sample: Sample) -> None:
         if self.node is None:  # resolved once, from the first sample
             self.node = resolve_node_name(self.config.node_name, sample.swarm)
-            self.publisher = make_publisher(self.config, self.node)
+            gauge = self.gauge
+            follow = None if gauge is None else Follow(gauge.filters, gauge.on_message)
+            self.publisher = make_publisher(self.config, self.node, follow)
             if self.publisher is not None:
                 if self.config.discovery:
                     self.publisher.set_discovery(
@@ -111,7 +164,8 @@ class Agent:
                         )
                     )
                 self.publisher.start()
-        frame = sample_frame(sample, self.config)
+        self.sample = sample
+        frame = self._frame(sample)
         self.display.show(frame)  # writes nothing when the frame is unchanged
         node_state, cluster_state = sample_messages(
             sample, self.node, self.config.capacity, self.config.interval_s, leds=frame

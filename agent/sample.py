@@ -12,7 +12,7 @@ from agent.docker.connect import docker_connect
 from agent.docker.events import Changes
 from agent.docker.readings import SwarmReading
 from agent.docker.swarm import ClusterMode, SwarmSampler, leadership_deadline
-from agent.frames import Frame, frame_for
+from agent.frames import UNKNOWN_CLUSTER, ClusterLeds, Frame, frame_for
 from agent.host import HostReading, HostSampler
 from agent.settings.config import AgentConfig
 from agent.shared.wire.names import safe_name
@@ -45,8 +45,11 @@ def make_swarm_sampler(
     )
 
 
-def sample_frame(sample: Sample, config: AgentConfig) -> Frame:
-    """The LED frame for this sample, as --led-mode, --brightness and the thresholds say."""
+def sample_frame(
+    sample: Sample, config: AgentConfig, cluster: ClusterLeds = UNKNOWN_CLUSTER
+) -> Frame:
+    """The LED frame for this sample, as --led-mode, --brightness and the thresholds say
+    (cluster: what the gauge's state says, for --led-mode cluster and split)."""
     return frame_for(
         config.led_mode,
         strain=sample.strain.value,
@@ -54,6 +57,7 @@ def sample_frame(sample: Sample, config: AgentConfig) -> Frame:
         docker_ok=sample.swarm.ok,
         brightness=config.brightness,
         thresholds=config.thresholds,
+        cluster=cluster,
     )
 
 

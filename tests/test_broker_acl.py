@@ -145,6 +145,31 @@ def test_agents_write_only_their_own_topics_and_everyone_reads(
         assert not [m for m in late.messages if b"forged" in m.payload]
 
 
+def test_a_node_reads_the_gauges_state_and_nothing_else(stack_broker: StackBroker) -> None:
+    """--led-mode cluster: a node's user may read the gauge's state and availability;
+    another node's topics stay hidden, and the gauge's state is the gauge's alone."""
+    b = stack_broker
+    with (
+        Watcher(b.host, b.port, "x", "gauge-pub", auth=("gauge", PASSWORDS["gauge"])) as gauge,
+        Watcher(b.host, b.port, "x", "pi-2-pub", auth=("pi-2", node_password("pi-2"))) as pi2,
+    ):
+        gauge.publish("swarmgauge/gauge/state", b'{"from":"gauge"}', retain=True)
+        gauge.publish("swarmgauge/gauge/availability", b"online", retain=True)
+        pi2.publish("swarmgauge/node/pi-2/state", b'{"from":"pi-2"}', retain=True)
+    with Watcher(b.host, b.port, "#", "pi-1-reads", auth=("pi-1", node_password("pi-1"))) as pi1:
+        assert pi1.wait_for(topic_is("swarmgauge/gauge/state"), 5), pi1.messages
+        assert pi1.wait_for(topic_is("swarmgauge/gauge/availability"), 5), pi1.messages
+        pi1.publish("swarmgauge/gauge/state", b'{"from":"pi-1"}', retain=True)
+        time.sleep(1.0)
+        assert {m.topic for m in pi1.messages} == {
+            "swarmgauge/gauge/state", "swarmgauge/gauge/availability"
+        }  # fmt: skip
+    with Watcher(b.host, b.viewer_port, "#", "viewer-late", auth=VIEWER) as late:
+        state = late.wait_for(topic_is("swarmgauge/gauge/state"), 5)
+        assert state is not None and state.payload == b'{"from":"gauge"}'
+        assert late.wait_for(topic_is("swarmgauge/node/pi-2/state"), 5)  # it was there
+
+
 def test_the_gauge_logs_in_and_sees_every_node(stack_broker: StackBroker, tmp_path: Path) -> None:
     args = ["--broker", stack_broker.url_for("gauge"), "--http", f"127.0.0.1:{free_port()}",
             "--broker-password-file", str(stack_broker.password_file("gauge"))]  # fmt: skip

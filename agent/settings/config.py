@@ -29,7 +29,7 @@ from agent.shared.settings.options import (
 from agent.shared.settings.start import HEARTBEAT_OPTION, LOG_LEVEL_OPTION
 from agent.strain import DEFAULT_TASK_CAPACITY
 
-LED_MODES = ("strain", "tasks")
+LED_MODES = ("strain", "tasks", "cluster", "split")
 
 
 def docker_host(text: str) -> str:
@@ -102,7 +102,13 @@ def agent_options(environ: Mapping[str, str]) -> list[Option]:
             "NAME",
         ),
         *led_options("auto", "the node's 8 LEDs"),
-        Option("--led-mode", one_of(*LED_MODES), "strain", "LEDs show: strain|tasks", "MODE"),
+        Option(
+            "--led-mode",
+            one_of(*LED_MODES),
+            "strain",
+            "LEDs show: strain|tasks (the node's), cluster (the gauge's), split (both)",
+            "MODE",
+        ),
         Option("--sysfs-gpio", text_value, "/sys/class/gpio", "sysfs GPIO folder", "PATH"),
         Option("--gpiomem", text_value, "/dev/gpiomem", "GPIO memory device for blinkt", "PATH"),
         *mqtt_options(),
