@@ -58,6 +58,28 @@ print(json.dumps(statistics.median(times)))
 """
 
 
+# --led-mode cluster and split: what one gauge state costs the agent that follows it
+FOLLOW = """
+import json, statistics, time
+from agent.follow_gauge import GaugeFollower
+follower = GaugeFollower("swarmgauge", lambda: None)
+follower.take("swarmgauge/gauge/availability", b"online")
+nodes = {"total": 20, "online": 19, "offline": 1, "stale": 0, "down": 0, "left": 0}
+payloads = [
+    json.dumps({"schema": 1, "time": "2026-11-30T12:00:00Z", "strain": i / 100,
+                "desired": 40, "running": 40 - i % 3, "totals_unknown": None,
+                "alarm": i > 90, "nodes": nodes}).encode()
+    for i in range(100)
+]
+times = []
+for payload in payloads * 3:
+    c = time.process_time()
+    follower.take("swarmgauge/gauge/state", payload)
+    times.append((time.process_time() - c) * 1000)
+print(json.dumps(statistics.median(times)))
+"""
+
+
 def child_cpu_s(argv: list[str], env: dict[str, str]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(argv, env=env, check=True, capture_output=True)
@@ -117,10 +139,14 @@ def main() -> int:
         host = [sys.executable]
         host_env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
         figures = {}
+        follow_ms: dict[str, float] = {}
         with Dockerd() as daemon, Broker(work) as broker:
             for name, python, environ in (("host", host, host_env), ("arm1176", arm, env)):
                 out = subprocess.run([*python, "-c", PER_SAMPLE], env=environ, check=True,
                                      capture_output=True, text=True).stdout  # fmt: skip
+                follow = subprocess.run([*python, "-c", FOLLOW], env=environ, check=True,
+                                        capture_output=True, text=True).stdout  # fmt: skip
+                follow_ms[name] = json.loads(follow)
                 once = [*python, "-m", "agent", "--once", "--docker-host", "none",
                         "--broker", "none"]  # fmt: skip
                 starts = [
@@ -145,6 +171,11 @@ def main() -> int:
     row(f"agent start → first state with Docker (median of {STARTS}), emulated ARM1176",
         f"{arm_up:.1f} s, CPU {arm_cpu:.1f} s",
         f"ratio to host {arm_up / host_up:.0f}×")  # fmt: skip
+    row("a gauge state followed (--led-mode cluster): CPU per message, host",
+        f"{follow_ms['host'] * 1000:.0f} µs")  # fmt: skip
+    row("a gauge state followed (--led-mode cluster): CPU per message, emulated ARM1176",
+        f"{follow_ms['arm1176']:.2f} ms",
+        f"ratio to host {follow_ms['arm1176'] / follow_ms['host']:.0f}×")  # fmt: skip
     worst_ms, worst_s = arm_ms * WORST, arm_s * WORST
     share = f"worst {worst_ms / 5000 * 100:.2f} % of the core at a 5 s interval"
     row(f"Pi Zero W estimate ({ASSUMPTION}): CPU per sample, start-up CPU",
