@@ -109,7 +109,9 @@ class ClusterLeds:
 
 
 UNKNOWN_CLUSTER = ClusterLeds(None)
-UNKNOWN_SHARE = 0.25  # of the brightness: the "unknown" pixels, dim beside any bar
+# "unknown": white at a quarter, dim beside any bar. By colour, not by brightness: an
+# APA102's brightness has 5 bits, and a quarter of the default 0.1 rounds to 0 (dark)
+UNKNOWN_WHITE = _scaled(WHITE, 0.25)
 
 
 def _cluster_bar(
@@ -118,7 +120,7 @@ def _cluster_bar(
     if cluster.alarm:  # the gauge alarms, whatever else it knows: loudly
         return [(*RED, brightness)] * size
     if cluster.strain is None:
-        dim = (*WHITE, brightness * UNKNOWN_SHARE)
+        dim = (*UNKNOWN_WHITE, brightness)
         return [dim if i % 2 == 0 else OFF for i in range(size)]
     return _bar(cluster.strain, size, brightness, thresholds)
 

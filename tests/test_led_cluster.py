@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from agent.display.apa102 import brightness_field
 from agent.follow_gauge import GaugeFollower, cluster_leds
 from agent.frames import (
     NUM_PIXELS,
-    OFF,
     RED,
     UNKNOWN_CLUSTER,
     ClusterLeds,
@@ -43,11 +43,12 @@ def test_the_cluster_bar_is_the_node_bar_of_the_whole_swarm() -> None:
 def test_unknown_is_not_idle() -> None:
     """Every other pixel dim white: a participant tells it from an idle Swarm (dark, or
     one green pixel) and from a Docker-less node (its last pixel blue)."""
-    unknown = cluster_frame(UNKNOWN_CLUSTER, BRIGHTNESS)
-    assert colours(unknown) == [(255, 255, 255), (0, 0, 0)] * 4
-    assert all(p[3] < BRIGHTNESS for p in unknown if p != OFF)
+    unknown = cluster_frame(UNKNOWN_CLUSTER, 0.1)  # the default brightness
+    assert colours(unknown) == [(64, 64, 64), (0, 0, 0)] * 4
+    # lit on the wire: an APA102's brightness has 5 bits (3 of 31 at 0.1)
+    assert [brightness_field(p[3]) > 0 for p in unknown] == [True, False] * 4
     for strain in (0.0, 0.05, 0.125):
-        assert unknown != strain_frame(strain, BRIGHTNESS)
+        assert unknown != strain_frame(strain, 0.1)
     # the gauge's alarm is shown even when its totals are unknown
     assert cluster_frame(ClusterLeds(None, alarm=True), BRIGHTNESS)[0][:3] == RED
 
@@ -58,7 +59,7 @@ def test_split_is_the_node_on_the_left_and_the_cluster_on_the_right() -> None:
     assert colours(frame[4:]) == [(0, 255, 0)] * 2 + [(255, 140, 0), (255, 0, 0)]
     # Docker unreadable: the node's half says so on its last pixel, the cluster's is as is
     blind = split_frame(0.0, UNKNOWN_CLUSTER, BRIGHTNESS, docker_ok=False)
-    assert colours(blind) == [(0, 0, 0)] * 3 + [(0, 0, 255)] + [(255, 255, 255), (0, 0, 0)] * 2
+    assert colours(blind) == [(0, 0, 0)] * 3 + [(0, 0, 255)] + [(64, 64, 64), (0, 0, 0)] * 2
     assert len(frame) == NUM_PIXELS
 
 
