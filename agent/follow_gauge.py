@@ -51,23 +51,37 @@ class GaugeFollower:
 
     def on_message(self, msg: Any) -> None:
         try:
-            self.take(msg.topic, bytes(msg.payload))
+            self.take(msg.topic, bytes(msg.payload), bool(msg.retain))
         except Exception as exc:  # a bug: one message lost, never paho's thread
             log.error("the gauge's %s: unexpected %s: %s", msg.topic, type(exc).__name__, exc)
 
-    def take(self, topic: str, payload: bytes) -> None:
+    def take(self, topic: str, payload: bytes, retained: bool = True) -> None:
+        """retained: sent as the broker kept it (at subscribe), not as it happened."""
         with self._lock:
             if topic == self._availability_topic:
-                self._online = payload == ONLINE.encode()
+                online = payload == ONLINE.encode()
+                if online and not retained:
+                    # a gauge (re)started now: the state kept is its last run's, until
+                    # it says anew (it sends its first after a few seconds)
+                    self._state = None
+                self._online = online
             elif topic == self._state_topic:
                 self._state = self._parse(payload)
             else:
                 return
-            leds = cluster_leds(self._state, self._online)
-            if leds == self._leds:
-                return
+            self._show(cluster_leds(self._state, self._online))
+
+    def lost(self) -> None:
+        """The broker is gone: nothing is known of the gauge until it is back (then the
+        retained state and availability come again)."""
+        with self._lock:
+            self._state, self._online = None, False
+            self._show(UNKNOWN_CLUSTER)
+
+    def _show(self, leds: ClusterLeds) -> None:
+        if leds != self._leds:
             self._leds = leds
-        self._changed()
+            self._changed()
 
     def _parse(self, payload: bytes) -> GaugeState | None:
         """The state, or None (unknown) for an empty (cleared) or refused one."""

@@ -83,6 +83,12 @@ class Agent:
             else None
         )
         self.sample: Sample | None = None  # the last, drawn again as the gauge's changes
+        if self.gauge is not None and config.mqtt.broker is None:
+            log.warning(
+                "--led-mode %s shows the gauge's state, heard over MQTT: with --broker none"
+                " the LEDs can only say unknown",
+                config.led_mode,
+            )
         self.heartbeat = Heartbeat(config.heartbeat_file, stuck_after(config.interval_s))
         self.node: str | None = None
         self.publisher: Publisher | None = None
@@ -127,10 +133,12 @@ class Agent:
         meanwhile whenever the gauge's state changes what they show."""
         while self.wake.wait(max(0.0, due - time.monotonic())):
             self.wake.clear()
+            if self.stopping.is_set():
+                return  # the LEDs are being cleared: draw nothing more
             if self.redraw.is_set():
                 self.redraw.clear()
                 self.draw()
-            if self.sample_soon.is_set() or self.stopping.is_set():
+            if self.sample_soon.is_set():
                 self.stopping.wait(MIN_SPACING_S)
                 return
             if time.monotonic() >= due:
@@ -152,7 +160,7 @@ class Agent:
         if self.node is None:  # resolved once, from the first sample
             self.node = resolve_node_name(self.config.node_name, sample.swarm)
             gauge = self.gauge
-            follow = None if gauge is None else Follow(gauge.filters, gauge.on_message)
+            follow = None if gauge is None else Follow(gauge.filters, gauge.on_message, gauge.lost)
             self.publisher = make_publisher(self.config, self.node, follow)
             if self.publisher is not None:
                 if self.config.discovery:

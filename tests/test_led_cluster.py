@@ -101,6 +101,28 @@ def test_the_follower_shows_the_gauge_only_while_it_is_online_and_knows() -> Non
     assert cluster_leds(parse_gauge_state(gauge_state(0.3)), online=True) == ClusterLeds(0.3)
 
 
+def test_a_gauge_started_anew_or_a_lost_broker_is_unknown() -> None:
+    """What the follower holds is the gauge's word only while it hears the gauge: a gauge
+    that comes online live (restarted) has said nothing yet in this run, whatever its
+    last run left retained; with the broker lost, nothing at all is known."""
+    changes: list[ClusterLeds] = []
+    follower = GaugeFollower("swarmgauge", lambda: changes.append(follower.leds))
+    state, availability = "swarmgauge/gauge/state", "swarmgauge/gauge/availability"
+    follower.take(state, gauge_state(0.3))  # retained, at subscribe: the gauge is up
+    follower.take(availability, b"online")
+    assert follower.leds == ClusterLeds(0.3)
+    follower.take(availability, b"offline", retained=False)
+    follower.take(availability, b"online", retained=False)  # started again
+    assert follower.leds == UNKNOWN_CLUSTER
+    follower.take(state, gauge_state(0.4), retained=False)  # its first word in this run
+    assert follower.leds == ClusterLeds(0.4)
+    follower.lost()
+    assert changes[-1] == UNKNOWN_CLUSTER and follower.leds == UNKNOWN_CLUSTER
+    follower.take(state, gauge_state(0.4))  # reconnected: the retained again
+    follower.take(availability, b"online")
+    assert follower.leds == ClusterLeds(0.4)
+
+
 def last_colours(root: Path) -> list[tuple[int, int, int]] | None:
     try:
         frames = sysfs_frames(root, 512)
@@ -142,6 +164,12 @@ def test_every_blinkt_follows_the_whole_swarm(broker: Broker, tmp_path: Path, mo
             nodes.send("swarmgauge/node/pi-1/cluster", cluster_payload(4, running))
             assert wait_until(lambda c=cluster: shows(c), 10), (cluster, last_colours(root))
         gauge.close()  # says offline itself
+        assert wait_until(lambda: shows(UNKNOWN_CLUSTER), 10), last_colours(root)
+        gauge = start_gauge(broker)
+        nodes.send("swarmgauge/node/pi-1/state", node_payload("pi-1", 0.1, leader=True))
+        nodes.send("swarmgauge/node/pi-1/cluster", cluster_payload(4, 2))
+        assert wait_until(lambda: shows(ClusterLeds(0.5)), 15), last_colours(root)
+        broker.stop()  # the agent's own link to the room is gone: it knows nothing
         assert wait_until(lambda: shows(UNKNOWN_CLUSTER), 10), last_colours(root)
         assert agent.alive() and "Traceback" not in agent.log(), agent.log()
     finally:

@@ -41,11 +41,18 @@ class Display:
         self.show(blank_frame())
 
     def close(self) -> None:
-        """Clear the LEDs and let go of the hardware."""
-        if self._closed:
-            return
-        self.clear()
-        self.leave()
+        """Clear the LEDs and let go of the hardware, in one step: no frame from
+        another thread lands between the two."""
+        with self._lock:
+            if self._closed:
+                return
+            blank = blank_frame()
+            if self._last != blank:
+                self._write(blank)
+                self._last = blank
+                self.frames_written += 1
+            self._closed = True
+            self._release()
 
     def leave(self) -> None:
         """Let go of the hardware with the last frame still lit (APA102 LEDs hold what

@@ -42,10 +42,12 @@ from agent.shared.wire.topics import OFFLINE, ONLINE, Topics
 @dataclass(frozen=True)
 class Follow:
     """Topic filters to subscribe to on every connect, and who gets their messages
-    (on paho's thread: thin, never raising)."""
+    (on paho's thread: thin, never raising); lost: told when the connection is lost
+    (what it followed is unknown until the next connect sends the retained again)."""
 
     filters: tuple[str, ...]
     on_message: Callable[[mqtt.MQTTMessage], None]
+    lost: Callable[[], None] | None = None
 
 
 class Publisher:
@@ -269,6 +271,8 @@ class Publisher:
             was_connected, self._connected = self._connected, False
             if was_connected and not self._closed:
                 self._say(f"lost the connection to {self._broker} ({reason})")
+        if self._follow is not None and self._follow.lost is not None:
+            self._follow.lost()  # outside the lock: it may draw
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if self._follow is not None and msg.topic not in self._own_topics:
