@@ -175,6 +175,14 @@ def _docker_sign(pixels: list[Pixel], brightness: float, docker_ok: bool) -> Fra
     return tuple(pixels)
 
 
+def identify_frame(lit: bool, brightness: float) -> Frame:
+    """Identify's flash: all eight white (lit) or dark, in turn."""
+    return ((*WHITE, brightness),) * NUM_PIXELS if lit else blank_frame()
+
+
+FLASH_S = 0.5  # identify: half a second lit, half dark
+
+
 def blank_frame() -> Frame:
     return (OFF,) * NUM_PIXELS
 

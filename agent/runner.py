@@ -12,14 +12,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from agent.display import Display, DisplayError, open_display
 from agent.display.terminal import TerminalDisplay
 from agent.docker.events import Changes, DockerEvents, docker_event_stream
 from agent.follow_gauge import GaugeFollower
-from agent.frames import UNKNOWN_CLUSTER, Frame, strain_band
+from agent.frames import UNKNOWN_CLUSTER, Frame, identify_frame, strain_band
 from agent.host import HostSampler
+from agent.identify import Identify
 from agent.sample import (
     Sample,
     make_swarm_sampler,
@@ -34,6 +35,7 @@ from agent.shared.mqtt.client import client_id
 from agent.shared.mqtt.publisher import Follow, Publisher
 from agent.shared.signals import stop_event
 from agent.shared.wire.discovery import discovery_messages
+from agent.shared.wire.identify import identify_topic
 from agent.shared.wire.topics import node_topics
 
 log = logging.getLogger("agent")
@@ -82,6 +84,7 @@ class Agent:
             if config.led_mode in FOLLOWING_MODES
             else None
         )
+        self.identify = Identify(self._identify_asked)
         self.sample: Sample | None = None  # the last, drawn again as the gauge's changes
         if self.gauge is not None and config.mqtt.broker is None:
             log.warning(
@@ -107,6 +110,11 @@ class Agent:
         self.sample_soon.set()
         self.wake.set()
 
+    def _identify_asked(self) -> None:
+        """The flash begins at once; a sample soon after says so in the state."""
+        self.redraw.set()
+        self._sample_soon()
+
     def _draw_again(self) -> None:
         self.redraw.set()
         self.wake.set()
@@ -128,10 +136,18 @@ class Agent:
             self._wait(time.monotonic() + self.config.interval_s)
 
     def _wait(self, due: float) -> None:
-        """Until the next sample is due, Docker's events ask for one (after
+        """Until the next sample is due, Docker's events or identify ask for one (after
         MIN_SPACING_S: the rest of a burst), or the agent stops; drawing the LEDs again
-        meanwhile whenever the gauge's state changes what they show."""
-        while self.wake.wait(max(0.0, due - time.monotonic())):
+        meanwhile whenever the gauge's state changes what they show, and at each half
+        of identify's flash."""
+        while (now := time.monotonic()) < due:
+            flash = self.identify.next_change(now)
+            if not self.wake.wait(min(due, flash) - now):
+                if flash < due:
+                    self.draw()  # the flash's next half
+                    if not self.identify.active(time.monotonic()):
+                        return  # it ended: a sample says so in the state
+                continue
             self.wake.clear()
             if self.stopping.is_set():
                 return  # the LEDs are being cleared: draw nothing more
@@ -140,8 +156,6 @@ class Agent:
                 self.draw()
             if self.sample_soon.is_set():
                 self.stopping.wait(MIN_SPACING_S)
-                return
-            if time.monotonic() >= due:
                 return
 
     def draw(self) -> None:
@@ -153,15 +167,29 @@ class Agent:
                 log.exception("drawing failed; trying again at the next sample")
 
     def _frame(self, sample: Sample) -> Frame:
+        now = time.monotonic()
+        if self.identify.active(now):
+            return identify_frame(self.identify.lit(now), self.config.brightness)
         cluster = UNKNOWN_CLUSTER if self.gauge is None else self.gauge.leds
         return sample_frame(sample, self.config, cluster)
+
+    def _follow(self, node: str) -> Follow:
+        """What the agent subscribes to: its identify topic, and the gauge's state where
+        the LEDs show it."""
+        mine = identify_topic(self.config.mqtt.prefix, node)
+        gauge = self.gauge
+        if gauge is None:
+            return Follow((mine,), self.identify.on_message)
+
+        def on_message(msg: Any) -> None:
+            (self.identify if msg.topic == mine else gauge).on_message(msg)
+
+        return Follow((mine, *gauge.filters), on_message, gauge.lost)
 
     def step(self, sample: Sample) -> None:
         if self.node is None:  # resolved once, from the first sample
             self.node = resolve_node_name(self.config.node_name, sample.swarm)
-            gauge = self.gauge
-            follow = None if gauge is None else Follow(gauge.filters, gauge.on_message, gauge.lost)
-            self.publisher = make_publisher(self.config, self.node, follow)
+            self.publisher = make_publisher(self.config, self.node, self._follow(self.node))
             if self.publisher is not None:
                 if self.config.discovery:
                     self.publisher.set_discovery(
@@ -176,7 +204,12 @@ class Agent:
         frame = self._frame(sample)
         self.display.show(frame)  # writes nothing when the frame is unchanged
         node_state, cluster_state = sample_messages(
-            sample, self.node, self.config.capacity, self.config.interval_s, leds=frame
+            sample,
+            self.node,
+            self.config.capacity,
+            self.config.interval_s,
+            leds=frame,
+            identify=self.identify.active(time.monotonic()),
         )
         if self.publisher is not None:
             # only the Swarm leader's agent speaks for the cluster

@@ -87,7 +87,12 @@ def resolve_node_name(given: str | None, swarm: SwarmReading) -> str:
 
 
 def sample_messages(
-    sample: Sample, node: str, capacity: int, interval_s: float, leds: Frame | None = None
+    sample: Sample,
+    node: str,
+    capacity: int,
+    interval_s: float,
+    leds: Frame | None = None,
+    identify: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The node snapshot, and the cluster snapshot where this node sees the cluster."""
     node_state = node_snapshot(
@@ -98,6 +103,7 @@ def sample_messages(
         strain=sample.strain,
         interval_s=interval_s,
         leds=leds,
+        identify=identify,
     )
     cluster = sample.swarm.cluster
     if cluster is None:

@@ -28,6 +28,7 @@ def node_snapshot(
     strain: Strain,
     interval_s: float,
     leds: Sequence[Pixel] | None = None,
+    identify: bool = False,
 ) -> dict[str, Any]:
     snapshot: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
@@ -47,6 +48,7 @@ def node_snapshot(
         },
         "strain": {k: None if v is None else round(v, 3) for k, v in strain.as_dict().items()},
         "docker": {"ok": swarm.ok, "error": swarm.error},
+        "identify": identify,  # its LEDs flash white now: "this one is <node>"
     }
     if leds is not None:
         snapshot["leds"] = [[r, g, b, round(br, 3)] for r, g, b, br in leds]
