@@ -170,6 +170,37 @@ def test_a_node_reads_the_gauges_state_and_nothing_else(stack_broker: StackBroke
         assert late.wait_for(topic_is("swarmgauge/node/pi-2/state"), 5)  # it was there
 
 
+def test_only_the_gauge_and_the_operator_may_ask_a_node_to_show_itself(
+    stack_broker: StackBroker,
+) -> None:
+    """Identify: a viewer or another node asking pi-1 to flash never reaches it."""
+    b = stack_broker
+    topic = "swarmgauge/node/pi-1/identify"
+    pi1_auth = ("pi-1", node_password("pi-1"))
+    with Watcher(b.host, b.port, topic, "pi-1-listens", auth=pi1_auth) as pi1:
+        time.sleep(0.5)  # subscribed
+        askers = [
+            (b.port, ("pi-2", node_password("pi-2")), b"2"),
+            (b.viewer_port, VIEWER, b"3"),
+            (b.port, ("gauge", PASSWORDS["gauge"]), b"4"),
+            (b.port, ("operator", PASSWORDS["operator"]), b"5"),
+        ]
+        for port, auth, seconds in askers:
+            with Watcher(b.host, port, "x", f"ask-{auth[0]}", auth=auth) as asker:
+                asker.publish(topic, seconds)
+        assert pi1.wait_for(lambda m: m.payload == b"5", 5)
+        time.sleep(0.5)
+        assert [m.payload for m in pi1.messages] == [b"4", b"5"]
+    # and pi-1 hears no other node's requests
+    with Watcher(b.host, b.port, "swarmgauge/node/+/identify", "pi-1-all", auth=pi1_auth) as all_:
+        with Watcher(b.host, b.port, "x", "op", auth=("operator", PASSWORDS["operator"])) as op:
+            time.sleep(0.5)
+            op.publish("swarmgauge/node/pi-2/identify", b"6")
+            op.publish(topic, b"7")
+        assert all_.wait_for(lambda m: m.payload == b"7", 5)
+        assert [m.topic for m in all_.messages] == [topic]
+
+
 def test_the_gauge_logs_in_and_sees_every_node(stack_broker: StackBroker, tmp_path: Path) -> None:
     args = ["--broker", stack_broker.url_for("gauge"), "--http", f"127.0.0.1:{free_port()}",
             "--broker-password-file", str(stack_broker.password_file("gauge"))]  # fmt: skip

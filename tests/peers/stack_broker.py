@@ -16,7 +16,7 @@ from tests.peers.net import free_port
 
 WORKSHOP = Path(__file__).resolve().parents[2] / "workshop"
 BROKER_START = WORKSHOP / "broker-start"
-PASSWORDS = {"gauge": "gauge-pw-2", "viewer": "viewer-pw-3"}
+PASSWORDS = {"gauge": "gauge-pw-2", "viewer": "viewer-pw-3", "operator": "operator-pw-4"}
 
 
 def node_password(node: str) -> str:
