@@ -410,6 +410,8 @@ class ClusterView:
                     "down": down,
                     "in_swarm": in_swarm,
                     "counted": not (entry.offline or stale or down or in_swarm is False),
+                    # its LEDs flash white now, as far as anyone can tell
+                    "identify": entry.identify and not (entry.offline or stale),
                 }
             )
         counted = [n["strain"] for n in nodes if n["counted"]]

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+import agent.identify_cli as identify_cli
 from agent.frames import FLASH_S, WHITE
 from agent.identify import Identify
 from agent.shared.wire.identify import DEFAULT_S, identify_topic, parse_identify
 from agent.shared.wire.payloads import Rejected
 from tests.fake_hardware import make_sysfs_tree, sysfs_frames
-from tests.helpers import AgentProcess
+from tests.helpers import AgentProcess, clean_env
 from tests.mqtt_watch import Watcher
 from tests.peers.broker import Broker
 from tests.peers.net import wait_until
+from tests.test_gauge import Publisher, api_until, node_payload, start_gauge
 
 
 @pytest.mark.parametrize(
@@ -92,3 +96,75 @@ def test_the_agent_flashes_white_when_asked_and_says_so(broker: Broker, tmp_path
         watch.publish(identify_topic("swarmgauge", "pi-7"), b"600")  # refused, one line
         assert wait_until(lambda: "identify refused" in agent.log(), 5)
         assert agent.alive()
+
+
+IDENTIFY = [sys.executable, "-m", "agent.identify_cli"]
+
+
+def test_swarmgauge_identify_asks_and_waits_for_the_node_to_say_so(
+    broker: Broker, tmp_path: Path
+) -> None:
+    args = ["--broker", broker.url, "--docker-host", "none", "--display", "none",
+            "--interval", "60", "--node-name", "pi-7", "--no-discovery"]  # fmt: skip
+    with (
+        AgentProcess(args, tmp_path / "agent.log") as agent,
+        Watcher(broker.host, broker.port, "swarmgauge/node/pi-7/state", "w") as watch,
+    ):
+        assert watch.wait_for(lambda m: m.json()["identify"] is False, 15), agent.log()
+        done = subprocess.run(
+            [*IDENTIFY, "pi-7", "2", "--broker", broker.url],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=clean_env(),
+        )
+        assert (done.returncode, done.stdout, done.stderr) == (
+            0, "pi-7 is flashing white for 2 s\n", ""
+        ), agent.log()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        ([], "NODE is missing"),
+        (["pi-7", "90"], "seconds: identify wants seconds from 1 to 60"),
+        (["pi-7", "--broker", "none"], "--broker none: there is nothing to ask over"),
+        (["pi-7", "--interval", "1"], "unrecognized arguments: --interval 1"),
+    ],
+)
+def test_swarmgauge_identify_says_what_is_wrong_in_one_line(argv: list[str], said: str) -> None:
+    done = subprocess.run([*IDENTIFY, *argv], capture_output=True, text=True, timeout=30,
+                          env=clean_env())  # fmt: skip
+    assert done.returncode == 2 and said in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_a_node_that_does_not_answer_is_said_so(
+    broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(identify_cli, "ANSWER_S", 1.0)
+    settings = identify_cli.load_identify(["pi-9", "--broker", broker.url], {})
+    why = identify_cli.ask(settings)
+    assert why is not None and why.startswith("pi-9 did not say it flashes within 1 s")
+    nobody = identify_cli.load_identify(["pi-9", "--broker", "mqtt://127.0.0.1:9"], {})
+    assert identify_cli.ask(nobody) == "no broker listening at 127.0.0.1:9"
+
+
+def test_the_gauge_marks_the_node_that_flashes(broker: Broker) -> None:
+    nodes = Publisher(broker)
+    state = json.loads(node_payload("pi-7", 0.2))
+    nodes.send("swarmgauge/node/pi-7/state", json.dumps(state | {"identify": True}).encode())
+    nodes.send("swarmgauge/node/pi-8/state", node_payload("pi-8", 0.2))
+    app = start_gauge(broker)
+    try:
+        cluster = api_until(app, lambda c: len(c["nodes"]) == 2)
+        assert {n["name"]: n["identify"] for n in cluster["nodes"]} == {
+            "pi-7": True, "pi-8": False
+        }  # fmt: skip
+        # a state that says anything but true or false is refused, as a whole
+        nodes.send("swarmgauge/node/pi-8/state", json.dumps(state | {"node": "pi-8",
+                   "identify": "yes"}).encode())  # fmt: skip
+        assert wait_until(lambda: app.gauge.counts.rejected["invalid"] >= 1, 5)
+    finally:
+        app.close()
+        nodes.close()

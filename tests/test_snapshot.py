@@ -69,6 +69,7 @@ def test_worker_snapshot_has_every_contract_field() -> None:
         },
         "strain": {"value": 0.61, "cpu": 0.372, "memory": 0.61, "tasks": 0.375},
         "docker": {"ok": True, "error": None},
+        "identify": False,  # its LEDs are not flashing white for identify now
     }
 
 
@@ -92,6 +93,7 @@ def test_leds_are_carried_and_validated() -> None:
         (("host", "cpu_percent"), -1),
         (("role",), "boss"),
         (("node",), "pi/1"),
+        (("identify",), "yes"),
         (("docker", "error"), None),  # ok is False below: a reason is required
         (("schema",), 2),
     ],

@@ -18,9 +18,12 @@ from agent.shared.errors import ConfigError
 ENV_PREFIX = "SWARMGAUGE_"
 
 
+REQUIRED = object()  # an Option's default where it has none (a positional to give)
+
+
 @dataclass(frozen=True)
 class Option:
-    flag: str  # "--interval"
+    flag: str  # "--interval"; or "node": a positional argument, from the command line only
     convert: Callable[[str], Any]  # text -> value; raises ValueError with a short reason
     default: Any
     help: str
@@ -54,7 +57,10 @@ def parse_options(
     for opt in options:
         default_text = "off" if opt.switch else opt.default
         help_text = f"{opt.help} [env {opt.env}; default {default_text}]"
-        if opt.switch:
+        if not opt.flag.startswith("-"):
+            optional = "" if opt.default is REQUIRED else f" (default {opt.default})"
+            parser.add_argument(opt.flag, nargs="?", metavar=opt.metavar, help=opt.help + optional)
+        elif opt.switch:
             parser.add_argument(
                 opt.flag, action="store_const", const="1", default=None, help=help_text
             )
@@ -65,9 +71,12 @@ def parse_options(
     values: dict[str, Any] = {}
     for opt in options:
         text, source = given[opt.dest], opt.flag
-        if text is None and environ.get(opt.env, "").strip():
+        positional = not opt.flag.startswith("-")
+        if text is None and not positional and environ.get(opt.env, "").strip():
             text, source = environ[opt.env], opt.env
         if text is None:
+            if opt.default is REQUIRED:
+                raise ConfigError(f"{opt.metavar or opt.flag} is missing")
             values[opt.dest] = opt.default
             continue
         try:

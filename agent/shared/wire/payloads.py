@@ -66,6 +66,7 @@ class NodeState:
     docker_error: str | None = None
     node_id: str | None = None  # the Swarm node ID, where the agent knows it
     sees_leader: str | None = None  # a manager's word: the (safe) host name it sees lead
+    identify: bool = False  # its LEDs flash white now (asked on its identify topic)
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,14 @@ def parse_node_state(payload: bytes, node: str, into: type[N]) -> N:
         docker_error=printable(error[:200]) if error else None,
         node_id=_text(node_id, "node_id") if (node_id := state.get("node_id")) else None,
         sees_leader=_leader_seen(state.get("swarm_leader")),
+        identify=_flag(state.get("identify", False), "identify"),
     )
+
+
+def _flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise Rejected(f"{what} is not true or false")
+    return value
 
 
 def _leader_seen(seen: Any) -> str | None:
