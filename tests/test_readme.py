@@ -13,6 +13,7 @@ import pytest
 from agent.settings.config import agent_options
 from agent.shared.settings.options import Option
 from agent.shared.wire.discovery import discovery_messages
+from agent.shared.wire.identify import identify_topic
 from agent.shared.wire.topics import gauge_topics, node_topics
 from gauge.config import gauge_options
 from gauge.discovery import cluster_discovery
@@ -119,9 +120,10 @@ def test_the_topics_table_is_what_agent_and_gauge_publish() -> None:
         topics.cluster,
         gauge.state,
         gauge.availability,
+        identify_topic("swarmgauge", "<node>"),  # what a node hears: "show yourself"
         *sorted(patterns, key=lambda t: ("cluster" in t, t)),
     ]
-    for row, pattern in zip(rows[5:], listed[5:], strict=True):
+    for row, pattern in zip(rows[6:], listed[6:], strict=True):
         documented = re.findall(r"`([a-z_]+)` \(|`([a-z_]+)`", row[2])
         keys = {a or b for a, b in documented} - {"diagnostic"}
         announced = {t.split("/")[-2] for t, _ in discovery if t.startswith(pattern[:-16])}
