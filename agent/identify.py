@@ -36,19 +36,25 @@ class Identify:
             log.error("identify: unexpected %s: %s", type(exc).__name__, exc)
 
     def ask(self, payload: bytes, retained: bool = False) -> None:
+        """A request: it starts a flash, or makes the one running last at least as
+        long as asked (its rhythm kept: requests in a row never hold it lit, nor each
+        cost a line and a sample)."""
         if retained:  # kept by the broker from whenever: not a request now
             self._refused("a retained message (publish it without retain)")
             return
         try:
             seconds = parse_identify(payload)
-        except Rejected as why:
-            self._refused(str(why))
+        except Rejected:
+            self._refused("not seconds from 1 to 60")  # one line, whatever the payload
             return
         self._refused(None)
-        log.info("identify: flashing white for %d s", seconds)
         with self._lock:
             now = self._clock()
+            if now < self._until:
+                self._until = max(self._until, now + seconds)
+                return
             self._since, self._until = now, now + seconds
+        log.info("identify: flashing white for %d s", seconds)
         self._changed()
 
     def active(self, now: float) -> bool:

@@ -184,13 +184,15 @@ def test_only_the_gauge_and_the_operator_may_ask_a_node_to_show_itself(
             (b.viewer_port, VIEWER, b"3"),
             (b.port, ("gauge", PASSWORDS["gauge"]), b"4"),
             (b.port, ("operator", PASSWORDS["operator"]), b"5"),
+            # where the stack publishes the broker: the operator logs in there too
+            (b.viewer_port, ("operator", PASSWORDS["operator"]), b"6"),
         ]
         for port, auth, seconds in askers:
-            with Watcher(b.host, port, "x", f"ask-{auth[0]}", auth=auth) as asker:
+            with Watcher(b.host, port, "x", f"ask-{auth[0]}-{port}", auth=auth) as asker:
                 asker.publish(topic, seconds)
-        assert pi1.wait_for(lambda m: m.payload == b"5", 5)
+        assert pi1.wait_for(lambda m: m.payload == b"6", 5)
         time.sleep(0.5)
-        assert [m.payload for m in pi1.messages] == [b"4", b"5"]
+        assert [m.payload for m in pi1.messages] == [b"4", b"5", b"6"]
     # and pi-1 hears no other node's requests
     with Watcher(b.host, b.port, "swarmgauge/node/+/identify", "pi-1-all", auth=pi1_auth) as all_:
         with Watcher(b.host, b.port, "x", "op", auth=("operator", PASSWORDS["operator"])) as op:

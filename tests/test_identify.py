@@ -54,6 +54,15 @@ def test_the_flash_turns_every_half_second_and_ends_on_time() -> None:
         (101.9, False, 102.0),
     ]  # fmt: skip
     assert not identify.active(102.0) and identify.next_change(102.0) == math.inf
+    # asked again while it flashes: longer if need be, in the same rhythm, no new start
+    now[0] = 103.0
+    identify.ask(b"2")
+    now[0] = 103.2
+    identify.ask(b"5")
+    identify.ask(b"1")
+    assert asked == [100.0, 103.0]
+    assert identify.lit(103.6) is False and identify.active(108.1)
+    assert not identify.active(108.2)
 
 
 def white_frames(root: Path) -> list[bool]:
@@ -112,7 +121,7 @@ def test_swarmgauge_identify_asks_and_waits_for_the_node_to_say_so(
     ):
         assert watch.wait_for(lambda m: m.json()["identify"] is False, 15), agent.log()
         done = subprocess.run(
-            [*IDENTIFY, "pi-7", "2", "--broker", broker.url],
+            [*IDENTIFY, "pi-7", "--broker", broker.url, "2"],  # the seconds after a flag
             capture_output=True,
             text=True,
             timeout=30,
@@ -126,7 +135,7 @@ def test_swarmgauge_identify_asks_and_waits_for_the_node_to_say_so(
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        ([], "NODE is missing"),
+        ([], "the following arguments are required: NODE"),
         (["pi-7", "90"], "seconds: identify wants seconds from 1 to 60"),
         (["pi-7", "--broker", "none"], "--broker none: there is nothing to ask over"),
         (["pi-7", "--interval", "1"], "unrecognized arguments: --interval 1"),

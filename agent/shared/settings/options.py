@@ -58,15 +58,19 @@ def parse_options(
         default_text = "off" if opt.switch else opt.default
         help_text = f"{opt.help} [env {opt.env}; default {default_text}]"
         if not opt.flag.startswith("-"):
-            optional = "" if opt.default is REQUIRED else f" (default {opt.default})"
-            parser.add_argument(opt.flag, nargs="?", metavar=opt.metavar, help=opt.help + optional)
+            if opt.default is REQUIRED:
+                parser.add_argument(opt.flag, metavar=opt.metavar, help=opt.help)
+            else:
+                more = f" (default {opt.default})"
+                parser.add_argument(opt.flag, nargs="?", metavar=opt.metavar, help=opt.help + more)
         elif opt.switch:
             parser.add_argument(
                 opt.flag, action="store_const", const="1", default=None, help=help_text
             )
         else:
             parser.add_argument(opt.flag, default=None, metavar=opt.metavar, help=help_text)
-    given = vars(parser.parse_args(argv))
+    # intermixed: positionals may follow flags (`identify pi-7 --broker URL 5`)
+    given = vars(parser.parse_intermixed_args(argv))
 
     values: dict[str, Any] = {}
     for opt in options:
