@@ -1,4 +1,4 @@
-"""Every benchmark, one table:  tests/benchmarks/run   (as root; about 30 minutes)
+"""Every benchmark, one table:  tests/benchmarks/run   (as root; about 20 minutes)
 
 Runs each bench in turn (its own output streams past, so progress shows), gathers the
 rows they print, and prints one table, also written to tests/benchmarks/results.md
